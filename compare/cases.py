@@ -1,0 +1,390 @@
+"""The case library: reading `cases/**/*.yaml` (format version 1) into checked Case objects.
+
+Every problem becomes a GradcompareError that names file, line, case and field; one bad case is
+recorded and skipped, the others load.  The format is documented in docs/case-format.md and as a
+JSON Schema in compare/case-schema.json (kept in step with this module by a test).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .errors import CaseError, GradcompareError
+from .graph import Graph
+from .limits import DEFAULT_LIMITS, Limits
+from .parser import NAME_RULE, parse, parse_steps
+from .yamlread import Node, read_yaml
+
+CASE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}\Z")
+FILE_FIELDS = ("title", "description", "cases")
+CASE_FIELDS = ("name", "title", "description", "source", "tags", "expression", "steps", "at",
+               "wrt", "expect", "learning_rate")
+REQUIRED_CASE_FIELDS = ("name", "at")
+EXPECT_FIELDS = ("value", "gradient", "rel_tol", "abs_tol")
+DEFAULT_REL_TOL = 1e-9
+DEFAULT_ABS_TOL = 1e-12
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
+_BOOLEANS = {"y", "yes", "n", "no", "true", "false", "on", "off"}
+_NULLS = {"", "~", "null"}
+_NONFINITE = re.compile(r"[+-]?\.?(?:nan|inf|infinity)\Z", re.IGNORECASE)
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[Tt ].*)?\Z")
+_SEXAGESIMAL = re.compile(r"[+-]?\d+(?::[0-5]?\d)+(?:\.\d*)?\Z")
+_OCTAL_LOOKING = re.compile(r"[+-]?0(?:\d+|[oO][0-7]+)\Z")
+_HEX = re.compile(r"[+-]?0[xX][0-9a-fA-F]+\Z")
+
+
+@dataclass
+class Expect:
+    value: Optional[float] = None
+    gradient: dict[str, float] = field(default_factory=dict)
+    rel_tol: float = DEFAULT_REL_TOL
+    abs_tol: float = DEFAULT_ABS_TOL
+
+
+@dataclass
+class Case:
+    """One checked case, with its graph already built."""
+
+    name: str
+    at: dict[str, float]
+    wrt: list[str]
+    graph: Graph
+    expression: Optional[str] = None
+    steps: Optional[list[tuple[str, str]]] = None
+    title: str = ""
+    description: str = ""
+    source: str = ""
+    tags: list[str] = field(default_factory=list)
+    expect: Optional[Expect] = None
+    learning_rate: Optional[float] = None
+    file: str = ""
+    line: int = 0
+
+    @property
+    def text(self) -> str:
+        """The case's definition as one line of text."""
+        if self.expression is not None:
+            return self.expression
+        return "; ".join(f"{k} = {v}" for k, v in self.steps or [])
+
+
+@dataclass
+class Library:
+    cases: list[Case] = field(default_factory=list)
+    errors: list[GradcompareError] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def select(self, names: Sequence[str] = (), tags: Sequence[str] = ()) -> "Library":
+        """The cases named (or carrying one of the tags); unknown names become errors."""
+        if not names and not tags:
+            return self
+        known = {c.name for c in self.cases}
+        errors = list(self.errors)
+        for n in names:
+            if n not in known:
+                close = difflib.get_close_matches(n, sorted(known), n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                errors.append(GradcompareError(f"no case named '{n}'{hint}", case=n))
+        chosen = [c for c in self.cases if c.name in names or set(tags) & set(c.tags)]
+        return Library(chosen, errors, self.files)
+
+
+# -- typed field readers ---------------------------------------------------------------------
+def read_number(node: Node, what: str, limits: Limits = DEFAULT_LIMITS) -> float:
+    """A finite number written plainly; everything YAML 1.1 would silently reinterpret is refused."""
+    if node.kind != "scalar":
+        raise CaseError(f"expected a number, got {node.describe()}", field=what, line=node.line)
+    text = node.value.strip()
+    if not node.plain:
+        raise CaseError(f"expected a number, got quoted text '{text}' (remove the quotes)",
+                        field=what, line=node.line)
+    low = text.lower()
+    problem = None
+    if low in _BOOLEANS:
+        problem = f"boolean '{text}'"
+    elif low in _NULLS:
+        problem = "nothing (null)"
+    elif _NONFINITE.match(text):
+        problem = f"non-finite '{text}'"
+    elif _DATE.match(text):
+        problem = f"date '{text}'"
+    elif _SEXAGESIMAL.match(text):
+        problem = f"sexagesimal (base 60) '{text}'"
+    elif _OCTAL_LOOKING.match(text):
+        problem = f"octal-looking '{text}' (write it without leading zeros)"
+    elif _HEX.match(text):
+        problem = f"hexadecimal '{text}'"
+    elif len(text) > limits.max_number_chars:
+        problem = f"a number of {len(text)} characters (limit {limits.max_number_chars})"
+    elif not _NUMBER.match(text):
+        problem = f"text '{text}'"
+    if problem:
+        raise CaseError(f"expected a number, got {problem}", field=what, line=node.line)
+    value = float(text)
+    if not math.isfinite(value):
+        raise CaseError(f"expected a finite number, got '{text}' (too large for a float)",
+                        field=what, line=node.line)
+    return value
+
+
+def read_text(node: Node, what: str) -> str:
+    if node.kind != "scalar":
+        raise CaseError(f"expected text, got {node.describe()}", field=what, line=node.line)
+    return node.value
+
+
+def read_mapping(node: Node, what: str) -> dict[str, Node]:
+    if node.kind != "mapping":
+        raise CaseError(f"expected a mapping, got {node.describe()}", field=what, line=node.line)
+    return node.value
+
+
+def read_list(node: Node, what: str) -> list[Node]:
+    if node.kind != "sequence":
+        raise CaseError(f"expected a list, got {node.describe()}", field=what, line=node.line)
+    return node.value
+
+
+def _check_fields(mapping: Node, known: Sequence[str], what: str) -> None:
+    for key in mapping.value:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f"; known: {', '.join(known)}"
+            raise CaseError(f"unknown field '{key}'{hint}", field=f"{what}{key}" if what else key,
+                            line=mapping.key_lines[key])
+
+
+# -- one case --------------------------------------------------------------------------------
+def read_case(node: Node, file: str, limits: Limits = DEFAULT_LIMITS) -> Case:
+    """Check one case mapping and build its graph.  Raises a located GradcompareError."""
+    case_name: Optional[str] = None
+    try:
+        fields_ = read_mapping(node, "case")
+        if "name" in fields_:
+            case_name = read_text(fields_["name"], "name")
+            if not CASE_NAME.match(case_name):
+                bad, case_name = case_name, None
+                raise CaseError(f"'{bad[:80]}' is not a case name: lowercase letters, digits, "
+                                f"'-' and '_', starting with a letter or digit, at most 64",
+                                field="name", line=fields_["name"].line)
+        _check_fields(node, CASE_FIELDS, "")
+        for required in REQUIRED_CASE_FIELDS:
+            if required not in fields_:
+                raise CaseError(f"missing required field '{required}'", line=node.line)
+        if ("expression" in fields_) == ("steps" in fields_):
+            raise CaseError("give exactly one of 'expression' or 'steps'", line=node.line)
+
+        case = Case(name=case_name or "", at={}, wrt=[], graph=Graph(), file=file,
+                    line=node.line)
+        for key in ("title", "description", "source"):
+            if key in fields_:
+                setattr(case, key, read_text(fields_[key], key))
+        if "tags" in fields_:
+            case.tags = [read_text(t, f"tags[{i}]")
+                         for i, t in enumerate(read_list(fields_["tags"], "tags"))]
+
+        if "expression" in fields_:
+            case.expression = read_text(fields_["expression"], "expression")
+            try:
+                case.graph = parse(case.expression, limits)
+            except GradcompareError as err:
+                raise err.located(field="expression", line=fields_["expression"].line)
+        else:
+            steps_node = fields_["steps"]
+            steps = read_mapping(steps_node, "steps")
+            if len(steps) > limits.max_steps:
+                raise CaseError(f"{len(steps)} steps; the limit is {limits.max_steps}",
+                                field="steps", line=steps_node.line)
+            case.steps = [(k, read_text(v, f"steps.{k}")) for k, v in steps.items()]
+            try:
+                case.graph = parse_steps(case.steps, limits)
+            except GradcompareError as err:
+                step = (err.field or "").split(".", 1)[-1]
+                line = steps_node.key_lines.get(step, steps_node.line)
+                raise err.located(line=line)
+
+        at_node = fields_["at"]
+        for var, value in read_mapping(at_node, "at").items():
+            case.at[var] = read_number(value, f"at.{var}", limits)
+        used = case.graph.variables
+        for var in case.at:
+            if var not in used:
+                raise CaseError(f"variable '{var}' is not used by the expression (a typo?)",
+                                field=f"at.{var}", line=at_node.key_lines[var])
+        missing = [v for v in used if v not in case.at]
+        if missing:
+            raise CaseError(f"no value for {', '.join(repr(m) for m in missing)}; every "
+                            f"variable needs a finite number", field="at", line=at_node.line)
+
+        if "wrt" in fields_:
+            wrt_node = fields_["wrt"]
+            for i, item in enumerate(read_list(wrt_node, "wrt")):
+                var = read_text(item, f"wrt[{i}]")
+                if var not in case.at:
+                    raise CaseError(f"'{var}' is not a variable of this case; variables: "
+                                    f"{', '.join(case.at)}", field=f"wrt[{i}]", line=item.line)
+                if var in case.wrt:
+                    raise CaseError(f"'{var}' is listed twice", field=f"wrt[{i}]",
+                                    line=item.line)
+                case.wrt.append(var)
+            if not case.wrt:
+                raise CaseError("expected at least one variable", field="wrt",
+                                line=wrt_node.line)
+        else:
+            case.wrt = list(case.at)
+
+        if "expect" in fields_:
+            case.expect = _read_expect(fields_["expect"], case, limits)
+        if "learning_rate" in fields_:
+            lr = read_number(fields_["learning_rate"], "learning_rate", limits)
+            if lr <= 0:
+                raise CaseError(f"expected a positive number, got {lr:g}",
+                                field="learning_rate", line=fields_["learning_rate"].line)
+            case.learning_rate = lr
+        return case
+    except GradcompareError as err:
+        raise err.located(file=file, line=node.line, case=case_name)
+
+
+def _read_expect(node: Node, case: Case, limits: Limits) -> Expect:
+    fields_ = read_mapping(node, "expect")
+    _check_fields(node, EXPECT_FIELDS, "expect.")
+    expect = Expect()
+    if "value" in fields_:
+        expect.value = read_number(fields_["value"], "expect.value", limits)
+    if "gradient" in fields_:
+        grad_node = fields_["gradient"]
+        for var, value in read_mapping(grad_node, "expect.gradient").items():
+            if var not in case.wrt:
+                raise CaseError(f"'{var}' is not differentiated in this case (wrt: "
+                                f"{', '.join(case.wrt)})", field=f"expect.gradient.{var}",
+                                line=grad_node.key_lines[var])
+            expect.gradient[var] = read_number(value, f"expect.gradient.{var}", limits)
+    for key in ("rel_tol", "abs_tol"):
+        if key in fields_:
+            tol = read_number(fields_[key], f"expect.{key}", limits)
+            if tol < 0:
+                raise CaseError(f"expected a non-negative number, got {tol:g}",
+                                field=f"expect.{key}", line=fields_[key].line)
+            setattr(expect, key, tol)
+    return expect
+
+
+# -- files and folders -----------------------------------------------------------------------
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def load_file(path: Path, limits: Limits = DEFAULT_LIMITS,
+              root: Optional[Path] = None) -> tuple[list[Case], list[GradcompareError]]:
+    """Load one case file; returns the good cases and an error per bad one."""
+    shown = _display(path)
+    try:
+        if path.is_symlink():
+            target = path.resolve()
+            base = (root or path.parent).resolve()
+            if base != target and base not in target.parents:
+                return [], [CaseError(f"link leads outside the library (to {target})",
+                                      file=shown)]
+        if not path.is_file():
+            return [], [CaseError("not a regular file", file=shown)]
+        size = path.stat().st_size
+        if size > limits.max_file_bytes:
+            return [], [CaseError(f"file is {size:,} bytes; the limit is "
+                                  f"{limits.max_file_bytes:,} (max_file_bytes)", file=shown)]
+        raw = path.read_bytes()
+    except OSError as err:
+        return [], [CaseError(f"cannot read: {err.strerror or err}", file=shown)]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return [], [CaseError(f"not UTF-8 text (byte {err.start})", file=shown)]
+    return load_text(text, shown, limits)
+
+
+def load_text(text: str, file: str = "<text>",
+              limits: Limits = DEFAULT_LIMITS) -> tuple[list[Case], list[GradcompareError]]:
+    """Load the cases in one YAML text (as if it were a file named `file`)."""
+    try:
+        root = read_yaml(text, file)
+        top = read_mapping(root, "file")
+        _check_fields(root, FILE_FIELDS, "")
+        for key in ("title", "description"):
+            if key in top:
+                read_text(top[key], key)
+        if "cases" not in top:
+            raise CaseError("no 'cases' list in this file", line=root.line)
+        items = read_list(top["cases"], "cases")
+        if len(items) > limits.max_cases_per_file:
+            raise CaseError(f"{len(items)} cases; the limit is {limits.max_cases_per_file}",
+                            field="cases", line=top["cases"].line)
+    except GradcompareError as err:
+        return [], [err.located(file=file)]
+    cases: list[Case] = []
+    errors: list[GradcompareError] = []
+    for item in items:
+        try:
+            cases.append(read_case(item, file, limits))
+        except GradcompareError as err:
+            errors.append(err)
+        except (RecursionError, MemoryError) as err:  # never a traceback, whatever the input
+            errors.append(CaseError(f"input too large to process ({type(err).__name__})",
+                                    file=file, line=item.line))
+    return cases, errors
+
+
+def case_files(path: Path) -> list[Path]:
+    """The *.yaml / *.yml files of a library folder (recursively, sorted), or the one file."""
+    if path.is_dir():
+        found = [p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")]
+        return sorted(found)
+    return [path]
+
+
+def load_library(path: "str | os.PathLike[str]", limits: Limits = DEFAULT_LIMITS) -> Library:
+    """Load every case file under `path` (a folder or one file).  Never raises for bad input."""
+    root = Path(path)
+    library = Library()
+    if not root.exists():
+        library.errors.append(CaseError("no such file or folder", file=str(path)))
+        return library
+    files = case_files(root)
+    if root.is_dir() and not files:
+        library.errors.append(CaseError("no *.yaml case files here", file=str(path)))
+    first_seen: dict[str, Case] = {}
+    for f in files:
+        cases, errors = load_file(f, limits, root if root.is_dir() else None)
+        library.files.append(_display(f))
+        library.errors.extend(errors)
+        for case in cases:
+            if case.name in first_seen:
+                first = first_seen[case.name]
+                library.errors.append(CaseError(
+                    f"duplicate case name (first at {first.file}:{first.line})",
+                    file=case.file, line=case.line, case=case.name, field="name"))
+                continue
+            first_seen[case.name] = case
+            library.cases.append(case)
+    return library
+
+
+def default_cases_path() -> Path:
+    """The bundled library: ./cases when run from a checkout, else the installed copy."""
+    here = Path.cwd() / "cases"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parent.parent / "cases"
+
+
+def is_name(text: str) -> bool:
+    return bool(NAME_RULE.match(text))

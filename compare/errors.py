@@ -1,0 +1,66 @@
+"""The toolkit's own error type: every problem with input is one of these, never a traceback."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+
+class GradcompareError(Exception):
+    """A problem with input, located as precisely as we can: file, line, case, field, column.
+
+    `str()` gives the one-line form printed to users, e.g.
+    ``cases/demo.yaml:12: case 'ce-loss': at.x: expected a number, got boolean 'no'``.
+    """
+
+    kind = "error"
+
+    def __init__(self, message: str, *, file: Optional[str] = None, line: Optional[int] = None,
+                 case: Optional[str] = None, field: Optional[str] = None,
+                 column: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.case = case
+        self.field = field
+        self.column = column
+
+    def located(self, *, file: Optional[str] = None, line: Optional[int] = None,
+                case: Optional[str] = None, field: Optional[str] = None) -> "GradcompareError":
+        """Fill in where the error happened, keeping what is already known."""
+        self.file = self.file or file
+        self.line = self.line or line
+        self.case = self.case or case
+        if field and self.field and not self.field.startswith(field):
+            self.field = f"{field}.{self.field}"
+        else:
+            self.field = self.field or field
+        return self
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file + (f":{self.line}" if self.line else "") + ": "
+        if self.case:
+            where += f"case '{self.case}': "
+        if self.field:
+            where += f"{self.field}: "
+        return where + self.message
+
+
+class ParseError(GradcompareError):
+    """Expression text outside the expression language."""
+
+    kind = "parse"
+
+
+class CaseError(GradcompareError):
+    """A case file or case that does not follow the case format."""
+
+    kind = "case"
+
+
+class LimitError(GradcompareError):
+    """Input larger than a configured limit (see compare.limits)."""
+
+    kind = "limit"

@@ -1,0 +1,182 @@
+"""The computational graph: a flat tape of nodes in topological order.
+
+A node is an integer index.  Node i's operation is `op[i]` (a code into
+`compare.primitives.OPS`), its arguments `a[i]` and `b[i]` (-1 when absent).  Because a node can
+only refer to nodes created before it, index order *is* a topological order: every pass over the
+graph is a plain loop, never a recursion, so a million-node chain is no harder than a small one.
+Identical subexpressions are built once (hash-consing), which is how sharing arises: in
+`sin(x*x) + cos(x*x)` the node `x*x` exists once and has two parents.
+
+The graph holds no references between node objects (there are none), so it has no reference
+cycles and dropping a large graph is immediate.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Iterator, Optional, Union
+
+from .primitives import CODE, CONST, CONSTANTS, OPS, VAR, Primitive
+
+Exact = Union[Fraction, str]  # a literal's exact value, or the name of a constant (pi, e)
+
+
+class Graph:
+    """A computational graph with one output, built append-only."""
+
+    __slots__ = ("op", "a", "b", "const", "exact", "var_name", "variables", "labels",
+                 "output", "_memo", "share")
+
+    def __init__(self, share: bool = True) -> None:
+        self.op: list[int] = []
+        self.a: list[int] = []
+        self.b: list[int] = []
+        self.const: dict[int, float] = {}
+        self.exact: dict[int, Exact] = {}
+        self.var_name: dict[int, str] = {}
+        self.variables: dict[str, int] = {}   # name -> node, in order of first use
+        self.labels: dict[int, str] = {}      # node -> step name (f1, f2, ...)
+        self.output: int = -1
+        self._memo: dict[tuple, int] = {}
+        self.share = share                     # hash-cons identical subexpressions
+
+    # -- building ---------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.op)
+
+    def _append(self, code: int, a: int, b: int) -> int:
+        i = len(self.op)
+        self.op.append(code)
+        self.a.append(a)
+        self.b.append(b)
+        self.output = i
+        return i
+
+    def variable(self, name: str) -> int:
+        node = self.variables.get(name)
+        if node is None:
+            node = self._append(VAR, -1, -1)
+            self.variables[name] = node
+            self.var_name[node] = name
+        else:
+            self.output = node
+        return node
+
+    def constant(self, value: float, exact: Optional[Exact] = None) -> int:
+        """A constant leaf.  `exact` is its exact value (defaults to the float's decimal)."""
+        if exact is None:
+            exact = Fraction(repr(float(value)))
+        key = ("c", exact)
+        node = self._memo.get(key) if self.share else None
+        if node is None:
+            node = self._append(CONST, -1, -1)
+            self.const[node] = float(value)
+            self.exact[node] = exact
+            if self.share:
+                self._memo[key] = node
+        else:
+            self.output = node
+        return node
+
+    def named_constant(self, name: str) -> int:
+        value, _ = CONSTANTS[name]
+        return self.constant(value, name)
+
+    def apply(self, name: str, a: int, b: int = -1) -> int:
+        """Append (or reuse) the node `name(a, b)`."""
+        code = CODE[name]
+        if self.share:
+            key = (code, a, b)
+            node = self._memo.get(key)
+            if node is not None:
+                self.output = node
+                return node
+            node = self._append(code, a, b)
+            self._memo[key] = node
+            return node
+        return self._append(code, a, b)
+
+    def label(self, node: int, name: str) -> None:
+        """Give a node a step name; the first name given wins."""
+        self.labels.setdefault(node, name)
+
+    def seal(self) -> "Graph":
+        """Drop the hash-consing table once building is done (it is most of the memory)."""
+        self._memo = {}
+        return self
+
+    # -- reading ----------------------------------------------------------------------------
+    def primitive(self, i: int) -> Optional[Primitive]:
+        return OPS[self.op[i]]
+
+    def args(self, i: int) -> tuple[int, ...]:
+        a, b = self.a[i], self.b[i]
+        if a < 0:
+            return ()
+        return (a,) if b < 0 else (a, b)
+
+    def is_leaf(self, i: int) -> bool:
+        return self.op[i] <= CONST
+
+    def live(self) -> list[bool]:
+        """Which nodes the output depends on (unused steps are not part of the function)."""
+        n = len(self.op)
+        live = [False] * n
+        if self.output < 0:
+            return live
+        live[self.output] = True
+        a, b = self.a, self.b
+        for i in range(self.output, -1, -1):
+            if live[i]:
+                if a[i] >= 0:
+                    live[a[i]] = True
+                if b[i] >= 0:
+                    live[b[i]] = True
+        return live
+
+    def depends_on(self, wrt: list[str]) -> list[bool]:
+        """Which nodes depend on at least one of the variables in `wrt` (or are one)."""
+        n = len(self.op)
+        dep = [False] * n
+        for name in wrt:
+            node = self.variables.get(name)
+            if node is not None:
+                dep[node] = True
+        a, b = self.a, self.b
+        for i in range(n):
+            if (a[i] >= 0 and dep[a[i]]) or (b[i] >= 0 and dep[b[i]]):
+                dep[i] = True
+        return dep
+
+    def edges(self) -> Iterator[tuple[int, int, int]]:
+        """(parent, argument position, child) for every edge, in topological order."""
+        for i in range(len(self.op)):
+            if self.a[i] >= 0:
+                yield i, 0, self.a[i]
+            if self.b[i] >= 0:
+                yield i, 1, self.b[i]
+
+    def name(self, i: int) -> str:
+        """A short display name: the step name, the variable, the constant, or n<i>."""
+        if i in self.labels:
+            return self.labels[i]
+        if i in self.var_name:
+            return self.var_name[i]
+        if i in self.exact:
+            return constant_text(self.exact[i])
+        return f"n{i}"
+
+    def __repr__(self) -> str:
+        return f"<Graph {len(self.op)} nodes, variables {list(self.variables)}>"
+
+
+def constant_text(exact: Exact) -> str:
+    """How a constant is written: 3, -4, 2.5, 1/3, pi."""
+    if isinstance(exact, str):
+        return exact
+    if exact.denominator == 1:
+        return str(exact.numerator)
+    as_float = float(exact)
+    if Fraction(repr(as_float)) == exact:
+        return repr(as_float)
+    return f"{exact.numerator}/{exact.denominator}"

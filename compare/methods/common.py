@@ -1,0 +1,57 @@
+"""Pieces the numeric methods share: starting from a forward pass, and local derivatives."""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping, Optional
+
+from ..forward import Forward, forward
+from ..graph import Graph
+from ..primitives import OPS
+from ..result import DOMAIN, NONDIFFERENTIABLE, NONFINITE, OK, Result
+
+
+def start(method: str, graph: Graph, point: Mapping[str, float],
+          wrt: list[str]) -> tuple[Forward, Optional[Result]]:
+    """Run the forward pass; if it fails, the method's result is that failure."""
+    fw = forward(graph, point)
+    if not fw.ok:
+        node = graph.name(fw.node) if fw.node is not None else None
+        return fw, Result(method, None, {v: None for v in wrt}, status=fw.status,
+                          note=fw.message, node=node)
+    return fw, None
+
+
+def local(graph: Graph, values: list[float], parent: int, position: int) -> float:
+    """∂ parent / ∂ (its argument at `position`), evaluated from the primitive table."""
+    prim = OPS[graph.op[parent]]
+    assert prim is not None
+    a = values[graph.a[parent]]
+    b = values[graph.b[parent]] if graph.b[parent] >= 0 else None
+    return prim.partials[position](a, b, values[parent])
+
+
+def finish(result: Result, graph: Graph, fw: Forward) -> Result:
+    """Set the status from the gradient and the kinks met on the way."""
+    bad = [v for v, g in result.gradient.items() if g is None or not math.isfinite(g)]
+    if bad:
+        result.status = NONFINITE if result.status == OK else result.status
+        result.note = result.note or f"gradient not finite for {', '.join(bad)}"
+    elif fw.kinks and result.status == OK:
+        result.status = NONDIFFERENTIABLE
+        notes = []
+        for i in fw.kinks:
+            prim = OPS[graph.op[i]]
+            notes.append(f"{graph.name(i)}: {prim.kink_note}")
+        result.node = graph.name(fw.kinks[0])
+        result.note = "; ".join(notes)
+    return result
+
+
+def derivative_failure(result: Result, graph: Graph, parent: int, err: Exception) -> Result:
+    result.status = DOMAIN
+    result.node = graph.name(parent)
+    result.note = f"local derivative of {graph.name(parent)} undefined ({err})"
+    for v in result.gradient:
+        result.gradient[v] = None
+    return result

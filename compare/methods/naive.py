@@ -1,0 +1,97 @@
+"""The lecture's first way: the chain rule per variable and per path, nothing reused.
+
+For every variable separately, every path from the output down to it is walked; along a path the
+product starts from 1 and each edge's local derivative is evaluated again and multiplied in;
+the paths' products are summed.  Shared derivatives (∂f2/∂f1 for x and again for y) are
+recomputed each time, which is exactly the waste backprop removes.  Paths are enumerated with an
+explicit stack, never by recursion.  The cost is predicted first (compare.counting); above the
+budget the method does not run and reports the prediction.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Mapping, Optional
+
+from ..counting import predict_naive
+from ..graph import Graph
+from ..limits import DEFAULT_LIMITS, Limits
+from ..result import OVER_BUDGET, Result
+from .common import derivative_failure, finish, local, start
+
+NAME = "naive"
+
+
+def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
+                  limits: Optional[Limits] = None) -> Result:
+    limits = limits or DEFAULT_LIMITS
+    t0 = time.perf_counter()
+    fw, failed = start(NAME, graph, point, wrt)
+    if failed:
+        failed.seconds = time.perf_counter() - t0
+        return failed
+    predicted, _ = predict_naive(graph, wrt)
+    result = Result(NAME, fw.values[graph.output], {})
+    if predicted.total > limits.naive_budget:
+        result.counts = predicted
+        result.predicted = True
+        result.status = OVER_BUDGET
+        result.gradient = {v: None for v in wrt}
+        result.note = (f"predicted {predicted.total:,} operations, over the budget of "
+                       f"{limits.naive_budget:,}; not executed")
+        result.seconds = time.perf_counter() - t0
+        return result
+
+    values = fw.values
+    ga, gb = graph.a, graph.b
+    counts = result.counts
+    for name in wrt:
+        target = graph.variables.get(name, -1)
+        reaches = graph.depends_on([name])
+        total: Optional[float] = None
+        # Depth-first enumeration of paths: the stack holds (node, next argument position to try);
+        # `path` holds the edges (parent, position) from the output down to the current node.
+        path: list[tuple[int, int]] = []
+        stack: list[list[int]] = [[graph.output, 0]]
+        while stack:
+            top = stack[-1]
+            u = top[0]
+            if u == target:
+                product = 1.0
+                for parent, pos in path:
+                    try:
+                        d = local(graph, values, parent, pos)
+                    except (ValueError, ZeroDivisionError, OverflowError) as err:
+                        result.seconds = time.perf_counter() - t0
+                        return derivative_failure(result, graph, parent, err)
+                    counts.derivatives += 1
+                    product *= d
+                    counts.multiplications += 1
+                if total is None:
+                    total = product
+                else:
+                    total += product
+                    counts.additions += 1
+                stack.pop()
+                if path:
+                    path.pop()
+                continue
+            pos = top[1]
+            child = -1
+            while pos < 2:
+                c = ga[u] if pos == 0 else gb[u]
+                pos += 1
+                if c >= 0 and reaches[c]:
+                    child = c
+                    break
+            top[1] = pos
+            if child < 0:
+                stack.pop()
+                if path:
+                    path.pop()
+                continue
+            path.append((u, pos - 1))
+            stack.append([child, 0])
+        result.gradient[name] = total if total is not None else 0.0
+    result.seconds = time.perf_counter() - t0
+    return finish(result, graph, fw)

@@ -1,0 +1,217 @@
+"""The one table of primitive operations.
+
+Every operation gradcompare knows is declared here, once: how to evaluate it, its local partial
+derivatives (as numbers and as display formulas), its SymPy counterpart, where it is defined and
+where it has a kink.  Parser, forward pass, every differentiation method, the SymPy translation
+and the handouts all read this table; adding an operation means adding one entry below.
+
+Conventions at kinks (what the numeric methods use, the same as PyTorch):
+relu'(0) = 0, abs'(0) = 0, max/min at a tie pass 1/2 of the gradient to each argument,
+sqrt'(0) is infinite (reported as not differentiable).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import sympy
+
+Number = float
+# A local partial derivative: (a, b, out) -> d out / d arg.  b is None for unary primitives.
+Partial = Callable[[float, Optional[float], float], float]
+
+
+@dataclass(frozen=True)
+class Primitive:
+    """One operation: everything any method needs to know about it, in one place."""
+
+    name: str
+    arity: int
+    evaluate: Callable[..., float]
+    partials: tuple[Partial, ...]
+    # Display formulas of the partials, in terms of {a}, {b} (the arguments) and {out}.
+    formulas: tuple[str, ...]
+    to_sympy: Callable[..., Any]
+    symbol: str  # how the operation is drawn: '+', '·', 'exp', ...
+    infix: bool = False
+    # Returns a reason when (a, b) is outside the domain, else None.
+    domain: Callable[[float, Optional[float]], Optional[str]] = lambda a, b: None
+    # True where the operation is not differentiable (a kink); the partials then give the
+    # convention stated in `kink_note`.
+    kink: Callable[[float, Optional[float]], bool] = lambda a, b: False
+    kink_note: str = ""
+    # Directional derivative at a kink: (a, b, tangent_a, tangent_b) -> tangent of the output.
+    # Used to report the exact one-sided derivatives there.
+    kink_tangent: Optional[Callable[[float, Optional[float], float, float], float]] = None
+    aliases: tuple[str, ...] = field(default=())
+
+
+def _sigmoid(a: float) -> float:
+    # Stable on both sides: never computes exp of a large positive number.
+    if a >= 0:
+        return 1.0 / (1.0 + math.exp(-a))
+    z = math.exp(a)
+    return z / (1.0 + z)
+
+
+def _pow(a: float, b: float) -> float:
+    r = a**b
+    if isinstance(r, complex):  # negative base, fractional exponent
+        raise ValueError("negative base with a non-integer exponent")
+    return float(r)
+
+
+def _pow_domain(a: float, b: Optional[float]) -> Optional[str]:
+    assert b is not None
+    if a < 0 and not float(b).is_integer():
+        return f"negative base {a:g} with non-integer exponent {b:g}"
+    if a == 0 and b < 0:
+        return f"zero to a negative power ({b:g})"
+    return None
+
+
+def _pow_db(a: float, b: Optional[float], out: float) -> float:
+    if a > 0:
+        return out * math.log(a)
+    if a == 0 and b is not None and b > 0:
+        return 0.0
+    raise ValueError("d(a**b)/db needs a positive base")
+
+
+def _sign(t: float) -> float:
+    return (t > 0) - (t < 0)
+
+
+def _sqrt_tangent(a: float, b: Optional[float], ta: float, tb: float) -> float:
+    if ta > 0:
+        return math.inf
+    if ta == 0:
+        return 0.0
+    return math.nan  # sqrt is not defined to the left of 0
+
+
+def _max_ab(a: float, b: float) -> float:
+    return a if a >= b else b
+
+
+def _min_ab(a: float, b: float) -> float:
+    return a if a <= b else b
+
+
+def _tie_share(first: bool) -> Partial:
+    """Partial of max/min: 1 for the chosen argument, 1/2 each at a tie."""
+
+    def partial(a: float, b: Optional[float], out: float) -> float:
+        if a == b:
+            return 0.5
+        chosen_a = out == a
+        return 1.0 if chosen_a == first else 0.0
+
+    return partial
+
+
+PRIMITIVES: dict[str, Primitive] = {}
+
+
+def _declare(p: Primitive) -> Primitive:
+    PRIMITIVES[p.name] = p
+    return p
+
+
+ADD = _declare(Primitive(
+    "add", 2, lambda a, b: a + b,
+    (lambda a, b, o: 1.0, lambda a, b, o: 1.0), ("1", "1"),
+    lambda a, b: a + b, "+", infix=True))
+SUB = _declare(Primitive(
+    "sub", 2, lambda a, b: a - b,
+    (lambda a, b, o: 1.0, lambda a, b, o: -1.0), ("1", "-1"),
+    lambda a, b: a - b, "−", infix=True))
+MUL = _declare(Primitive(
+    "mul", 2, lambda a, b: a * b,
+    (lambda a, b, o: b, lambda a, b, o: a), ("{b}", "{a}"),
+    lambda a, b: a * b, "·", infix=True))
+DIV = _declare(Primitive(
+    "div", 2, lambda a, b: a / b,
+    (lambda a, b, o: 1.0 / b, lambda a, b, o: -a / (b * b)), ("1/{b}", "−{a}/{b}²"),
+    lambda a, b: a / b, "/", infix=True,
+    domain=lambda a, b: "division by zero" if b == 0 else None))
+POW = _declare(Primitive(
+    "pow", 2, _pow,
+    (lambda a, b, o: b * _pow(a, b - 1.0) if b != 0 else 0.0, _pow_db),
+    ("{b}·{a}^({b}−1)", "{out}·ln({a})"),
+    lambda a, b: a**b, "^", infix=True, domain=_pow_domain))
+NEG = _declare(Primitive(
+    "neg", 1, lambda a: -a, (lambda a, b, o: -1.0,), ("-1",),
+    lambda a: -a, "−"))
+EXP = _declare(Primitive(
+    "exp", 1, math.exp, (lambda a, b, o: o,), ("exp({a})",),
+    sympy.exp, "exp"))
+LOG = _declare(Primitive(
+    "log", 1, math.log, (lambda a, b, o: 1.0 / a,), ("1/{a}",),
+    sympy.log, "log",
+    domain=lambda a, b: f"log of non-positive {a:g}" if a <= 0 else None))
+SQRT = _declare(Primitive(
+    "sqrt", 1, math.sqrt, (lambda a, b, o: 0.5 / o,), ("1/(2·√{a})",),
+    sympy.sqrt, "sqrt",
+    domain=lambda a, b: f"sqrt of negative {a:g}" if a < 0 else None,
+    kink=lambda a, b: a == 0,
+    kink_note="sqrt'(0) is infinite",
+    kink_tangent=_sqrt_tangent))
+SIN = _declare(Primitive(
+    "sin", 1, math.sin, (lambda a, b, o: math.cos(a),), ("cos({a})",),
+    sympy.sin, "sin"))
+COS = _declare(Primitive(
+    "cos", 1, math.cos, (lambda a, b, o: -math.sin(a),), ("−sin({a})",),
+    sympy.cos, "cos"))
+TAN = _declare(Primitive(
+    "tan", 1, math.tan, (lambda a, b, o: 1.0 + o * o,), ("1 + tan²({a})",),
+    sympy.tan, "tan"))
+TANH = _declare(Primitive(
+    "tanh", 1, math.tanh, (lambda a, b, o: 1.0 - o * o,), ("1 − tanh²({a})",),
+    sympy.tanh, "tanh"))
+SIGMOID = _declare(Primitive(
+    "sigmoid", 1, _sigmoid, (lambda a, b, o: o * (1.0 - o),), ("σ({a})·(1 − σ({a}))",),
+    lambda a: 1 / (1 + sympy.exp(-a)), "σ"))
+RELU = _declare(Primitive(
+    "relu", 1, lambda a: a if a > 0 else 0.0, (lambda a, b, o: 1.0 if a > 0 else 0.0,),
+    ("[{a} > 0]",),
+    lambda a: sympy.Max(a, 0), "relu",
+    kink=lambda a, b: a == 0,
+    kink_note="relu'(0) taken as 0 (as PyTorch and micrograd do; SymPy says Heaviside(0) = 1/2)",
+    kink_tangent=lambda a, b, ta, tb: max(ta, 0.0)))
+ABS = _declare(Primitive(
+    "abs", 1, abs, (lambda a, b, o: float(_sign(a)),), ("sign({a})",),
+    sympy.Abs, "abs",
+    kink=lambda a, b: a == 0,
+    kink_note="abs'(0) taken as 0 (sign(0) = 0, as PyTorch does)",
+    kink_tangent=lambda a, b, ta, tb: abs(ta)))
+MAX = _declare(Primitive(
+    "max", 2, _max_ab, (_tie_share(True), _tie_share(False)),
+    ("[{a} ≥ {b}]", "[{b} ≥ {a}]"),
+    sympy.Max, "max",
+    kink=lambda a, b: a == b,
+    kink_note="max at a tie passes 1/2 to each argument (as PyTorch's maximum does)",
+    kink_tangent=lambda a, b, ta, tb: max(ta, tb)))
+MIN = _declare(Primitive(
+    "min", 2, _min_ab, (_tie_share(True), _tie_share(False)),
+    ("[{a} ≤ {b}]", "[{b} ≤ {a}]"),
+    sympy.Min, "min",
+    kink=lambda a, b: a == b,
+    kink_note="min at a tie passes 1/2 to each argument (as PyTorch's minimum does)",
+    kink_tangent=lambda a, b, ta, tb: min(ta, tb)))
+
+# Names a case may call as functions, and the binary operators' spellings.
+FUNCTIONS: dict[str, Primitive] = {
+    p.name: p for p in PRIMITIVES.values() if not p.infix and p.name != "neg"}
+BINARY_OPERATORS: dict[str, Primitive] = {
+    "+": ADD, "-": SUB, "*": MUL, "/": DIV, "**": POW, "^": POW}
+
+# Named constants: their float value and their exact SymPy counterpart.
+CONSTANTS: dict[str, tuple[float, Any]] = {"pi": (math.pi, sympy.pi), "e": (math.e, sympy.E)}
+
+# Integer codes for the tape: 0 and 1 are the leaves, then one code per primitive.
+VAR, CONST = 0, 1
+OPS: list[Optional[Primitive]] = [None, None, *PRIMITIVES.values()]
+CODE: dict[str, int] = {p.name: i for i, p in enumerate(OPS) if p is not None}

@@ -1,0 +1,84 @@
+"""Graph -> SymPy expression, through the primitive table's `to_sympy` entries.
+
+Built node by node in topological order (no recursion on our side).  SymPy sees only
+expressions assembled from its own constructors, never text from a case.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any, Optional
+
+import sympy
+
+from .graph import Graph
+from .primitives import CONST, CONSTANTS, OPS, VAR
+
+
+def symbol(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name, real=True)
+
+
+def exact_number(value: float) -> sympy.Rational:
+    """The number a user wrote: 0.3 is 3/10 (the shortest decimal of the float)."""
+    f = Fraction(repr(float(value)))
+    return sympy.Rational(f.numerator, f.denominator)
+
+
+def constant_values(graph: Graph) -> list[Optional[float]]:
+    """Float values of the constant-only nodes (inf where they overflow), None elsewhere."""
+    n = len(graph)
+    vals: list[Optional[float]] = [None] * n
+    for i in range(n):
+        code = graph.op[i]
+        if code == VAR:
+            continue
+        if code == CONST:
+            vals[i] = graph.const[i]
+            continue
+        args = graph.args(i)
+        if any(vals[c] is None for c in args):
+            continue
+        try:
+            vals[i] = OPS[code].evaluate(*[vals[c] for c in args])
+        except OverflowError:
+            vals[i] = math.inf
+        except (ValueError, ZeroDivisionError):
+            vals[i] = math.nan
+    return vals
+
+
+def oversized_power(graph: Graph, max_exponent: float) -> Optional[int]:
+    """A live pow node whose constant exponent is above the limit (SymPy would expand it)."""
+    pow_code = next(i for i, p in enumerate(OPS) if p is not None and p.name == "pow")
+    consts = constant_values(graph)
+    live = graph.live()
+    for i in range(len(graph)):
+        if live[i] and graph.op[i] == pow_code:
+            e = consts[graph.b[i]]
+            if e is not None and not (abs(e) <= max_exponent):
+                return i
+    return None
+
+
+def to_sympy(graph: Graph) -> tuple[Any, dict[str, sympy.Symbol]]:
+    """The graph's output as a SymPy expression, and the symbol of each variable."""
+    live = graph.live()
+    syms = {name: symbol(name) for name in graph.variables}
+    exprs: list[Any] = [None] * len(graph)
+    for i in range(len(graph)):
+        if not live[i]:
+            continue
+        code = graph.op[i]
+        if code == VAR:
+            exprs[i] = syms[graph.var_name[i]]
+        elif code == CONST:
+            exact = graph.exact[i]
+            if isinstance(exact, str):
+                exprs[i] = CONSTANTS[exact][1]
+            else:
+                exprs[i] = sympy.Rational(exact.numerator, exact.denominator)
+        else:
+            exprs[i] = OPS[code].to_sympy(*[exprs[c] for c in graph.args(i)])
+    return exprs[graph.output], syms
