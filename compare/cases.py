@@ -279,10 +279,12 @@ def _read_expect(node: Node, case: Case, limits: Limits) -> Expect:
 
 # -- files and folders -----------------------------------------------------------------------
 def _display(path: Path) -> str:
+    """A file as users see it: relative to the current folder when inside it."""
     try:
-        return os.path.relpath(path)
+        rel = os.path.relpath(path)
     except ValueError:
         return str(path)
+    return str(path) if rel.startswith("..") else rel
 
 
 def load_file(path: Path, limits: Limits = DEFAULT_LIMITS,

@@ -62,15 +62,15 @@ def forward(graph: Graph, point: Mapping[str, float]) -> Forward:
             out = prim.evaluate(av) if bv is None else prim.evaluate(av, bv)
         except OverflowError:
             return _stop(result, count, OVERFLOW, i, graph,
-                         f"{prim.name} overflows at {graph.name(i)}")
+                         f"{prim.name} overflows at {graph.describe(i)}")
         except (ValueError, ZeroDivisionError):
             reason = prim.domain(av, bv) or f"{prim.name} is undefined here"
-            return _stop(result, count, DOMAIN, i, graph, f"{reason} at {graph.name(i)}")
+            return _stop(result, count, DOMAIN, i, graph, f"{reason} at {graph.describe(i)}")
         if not math.isfinite(out):
             status = OVERFLOW if math.isinf(out) and math.isfinite(av) and (
                 bv is None or math.isfinite(bv)) else NONFINITE
             return _stop(result, count, status, i, graph,
-                         f"{prim.name} gives {out} at {graph.name(i)}")
+                         f"{prim.name} gives {out} at {graph.describe(i)}")
         values[i] = out
         if code in KINKED and prim.kink(av, bv):
             result.kinks.append(i)

@@ -18,7 +18,10 @@ from typing import Iterator, Optional, Union
 
 from .primitives import CODE, CONST, CONSTANTS, OPS, VAR, Primitive
 
-Exact = Union[Fraction, str]  # a literal's exact value, or the name of a constant (pi, e)
+Exact = Union[Fraction, str]
+
+_ATOM = 10
+_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}  # a literal's exact value, or the name of a constant (pi, e)
 
 
 class Graph:
@@ -165,6 +168,53 @@ class Graph:
         if i in self.exact:
             return constant_text(self.exact[i])
         return f"n{i}"
+
+    def describe(self, i: int, limit: int = 40) -> str:
+        """The node as a short expression, e.g. `relu(x)`, or its name when that is shorter.
+
+        Walks the node's subgraph with an explicit stack and gives up (returning the name)
+        beyond `limit` characters or a few hundred nodes.
+        """
+        if i in self.labels or self.is_leaf(i):
+            return self.name(i)
+        text: dict[int, tuple[str, int]] = {}   # node -> (text, precedence)
+        stack = [i]
+        visited = 0
+        while stack:
+            u = stack[-1]
+            if u in text:
+                stack.pop()
+                continue
+            if u != i and (u in self.labels or self.is_leaf(u)):
+                text[u] = (self.name(u), _ATOM)
+                stack.pop()
+                continue
+            pending = [c for c in self.args(u) if c not in text]
+            if pending:
+                visited += 1
+                if visited > 200:
+                    return self.name(i)
+                stack.extend(pending)
+                continue
+            prim = OPS[self.op[u]]
+            kids = [text[c] for c in self.args(u)]
+            prec = _PREC.get(prim.name, _ATOM)
+            if prim.infix:
+                left = kids[0][0] if kids[0][1] >= prec and not (
+                    prim.name == "pow" and kids[0][1] == prec) else f"({kids[0][0]})"
+                right = kids[1][0] if kids[1][1] > prec or (
+                    kids[1][1] == prec and prim.name in ("add", "mul", "pow")
+                ) else f"({kids[1][0]})"
+                t = f"{left} {prim.symbol} {right}"
+            elif prim.name == "neg":
+                t = f"−{kids[0][0]}" if kids[0][1] >= prec else f"−({kids[0][0]})"
+            else:
+                t = f"{prim.name}({', '.join(k[0] for k in kids)})"
+            if len(t) > limit:
+                return self.name(i)
+            text[u] = (t, prec)
+            stack.pop()
+        return text[i][0]
 
     def __repr__(self) -> str:
         return f"<Graph {len(self.op)} nodes, variables {list(self.variables)}>"

@@ -16,7 +16,7 @@ def start(method: str, graph: Graph, point: Mapping[str, float],
     """Run the forward pass; if it fails, the method's result is that failure."""
     fw = forward(graph, point)
     if not fw.ok:
-        node = graph.name(fw.node) if fw.node is not None else None
+        node = graph.describe(fw.node) if fw.node is not None else None
         return fw, Result(method, None, {v: None for v in wrt}, status=fw.status,
                           note=fw.message, node=node)
     return fw, None
@@ -42,16 +42,16 @@ def finish(result: Result, graph: Graph, fw: Forward) -> Result:
         notes = []
         for i in fw.kinks:
             prim = OPS[graph.op[i]]
-            notes.append(f"{graph.name(i)}: {prim.kink_note}")
-        result.node = graph.name(fw.kinks[0])
+            notes.append(f"{graph.describe(i)}: {prim.kink_note}")
+        result.node = graph.describe(fw.kinks[0])
         result.note = "; ".join(notes)
     return result
 
 
 def derivative_failure(result: Result, graph: Graph, parent: int, err: Exception) -> Result:
     result.status = DOMAIN
-    result.node = graph.name(parent)
-    result.note = f"local derivative of {graph.name(parent)} undefined ({err})"
+    result.node = graph.describe(parent)
+    result.note = f"local derivative of {result.node} undefined ({err})"
     for v in result.gradient:
         result.gradient[v] = None
     return result
