@@ -1,0 +1,58 @@
+"""The bundled library: every case checks out, and the committed reports are up to date."""
+
+from pathlib import Path
+
+import pytest
+
+from compare.cases import load_library
+from compare.cli import main
+from compare.counting import predict_naive
+from compare.engine import run_library
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "cases"
+REPORTS = ROOT / "reports"
+
+
+@pytest.fixture(scope="module")
+def bundled_run():
+    library = load_library(CASES)
+    assert not library.errors, [str(e) for e in library.errors]
+    return run_library(library)
+
+
+def test_bundled_library_is_large_and_valid(bundled_run):
+    assert len(bundled_run.runs) >= 40
+    assert all(cr.case.source for cr in bundled_run.runs)
+    assert all(cr.case.expect is not None for cr in bundled_run.runs)
+
+
+def test_check_passes_on_the_bundled_library(bundled_run):
+    failed = {cr.case.name: cr.problems for cr in bundled_run.runs if not cr.passed}
+    assert not failed
+
+
+def test_naive_prediction_equals_execution_on_every_bundled_case(bundled_run):
+    executed = 0
+    for cr in bundled_run.runs:
+        naive = cr.results["naive"]
+        if naive.predicted or naive.counts is None:
+            continue
+        predicted, _ = predict_naive(cr.case.graph, cr.case.wrt)
+        if naive.status in ("ok", "nondifferentiable"):
+            assert naive.counts == predicted, cr.case.name
+            executed += 1
+    assert executed >= 30
+
+
+def test_committed_reports_match_a_fresh_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)  # file names in reports are shown relative to the working folder
+    assert main(["report", "--cases", "cases", "--out", str(tmp_path)]) == 0
+    fresh = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*.md")
+             if p.name != "timings.md"}
+    committed = {p.relative_to(REPORTS): p.read_bytes() for p in REPORTS.rglob("*.md")
+                 if p.name != "timings.md" and "handouts" not in p.parts}
+    assert sorted(map(str, fresh)) == sorted(map(str, committed)), \
+        "reports/ has missing or extra pages: run `gradcompare report` and commit reports/"
+    stale = [str(k) for k in fresh if fresh[k] != committed[k]]
+    assert not stale, f"stale reports (run `gradcompare report` and commit): {stale}"
