@@ -11,15 +11,16 @@ import difflib
 import math
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .errors import CaseError, GradcompareError
+from .errors import CaseError, GradcompareError, shorten
 from .graph import Graph
 from .limits import DEFAULT_LIMITS, Limits
 from .parser import NAME_RULE, parse, parse_steps
-from .yamlread import Node, read_yaml
+from .yamlread import Node, first_problem, read_yaml
 
 CASE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}\Z")
 FILE_FIELDS = ("title", "description", "cases")
@@ -30,13 +31,14 @@ EXPECT_FIELDS = ("value", "gradient", "rel_tol", "abs_tol")
 DEFAULT_REL_TOL = 1e-9
 DEFAULT_ABS_TOL = 1e-12
 
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
+# ASCII digits only: Python's \d and float() also accept '١' and '１', which are not numbers here.
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z", re.ASCII)
 _BOOLEANS = {"y", "yes", "n", "no", "true", "false", "on", "off"}
 _NULLS = {"", "~", "null"}
 _NONFINITE = re.compile(r"[+-]?\.?(?:nan|inf|infinity)\Z", re.IGNORECASE)
-_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[Tt ].*)?\Z")
-_SEXAGESIMAL = re.compile(r"[+-]?\d+(?::[0-5]?\d)+(?:\.\d*)?\Z")
-_OCTAL_LOOKING = re.compile(r"[+-]?0(?:\d+|[oO][0-7]+)\Z")
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[Tt ].*)?\Z", re.ASCII)
+_SEXAGESIMAL = re.compile(r"[+-]?\d+(?::[0-5]?\d)+(?:\.\d*)?\Z", re.ASCII)
+_OCTAL_LOOKING = re.compile(r"[+-]?0(?:\d+|[oO][0-7]+)\Z", re.ASCII)
 _HEX = re.compile(r"[+-]?0[xX][0-9a-fA-F]+\Z")
 
 
@@ -101,7 +103,7 @@ def read_number(node: Node, what: str, limits: Limits = DEFAULT_LIMITS) -> float
     """A finite number written plainly; everything YAML 1.1 would silently reinterpret is refused."""
     if node.kind != "scalar":
         raise CaseError(f"expected a number, got {node.describe()}", field=what, line=node.line)
-    text = node.value.strip()
+    text = shorten(node.value.strip())
     if not node.plain:
         raise CaseError(f"expected a number, got quoted text '{text}' (remove the quotes)",
                         field=what, line=node.line)
@@ -125,6 +127,8 @@ def read_number(node: Node, what: str, limits: Limits = DEFAULT_LIMITS) -> float
         problem = f"a number of {len(text)} characters (limit {limits.max_number_chars})"
     elif not _NUMBER.match(text):
         problem = f"text '{text}'"
+        if not text.isascii():
+            problem += " (numbers are written with the ASCII digits 0-9)"
     if problem:
         raise CaseError(f"expected a number, got {problem}", field=what, line=node.line)
     value = float(text)
@@ -166,6 +170,13 @@ def read_case(node: Node, file: str, limits: Limits = DEFAULT_LIMITS) -> Case:
     """Check one case mapping and build its graph.  Raises a located GradcompareError."""
     case_name: Optional[str] = None
     try:
+        problem = first_problem(node, file)
+        if problem is not None:
+            name = node.value.get("name") if node.kind == "mapping" else None
+            if name is not None and name.kind == "scalar" and name.problem is None and \
+                    CASE_NAME.match(name.value):
+                case_name = name.value
+            raise problem
         fields_ = read_mapping(node, "case")
         if "name" in fields_:
             case_name = read_text(fields_["name"], "name")
@@ -222,6 +233,10 @@ def read_case(node: Node, file: str, limits: Limits = DEFAULT_LIMITS) -> Case:
         if missing:
             raise CaseError(f"no value for {', '.join(repr(m) for m in missing)}; every "
                             f"variable needs a finite number", field="at", line=at_node.line)
+        if not used:
+            where = "expression" if case.expression is not None else "steps"
+            raise CaseError("no variables: nothing to differentiate", field=where,
+                            line=fields_[where].line)
 
         if "wrt" in fields_:
             wrt_node = fields_["wrt"]
@@ -291,26 +306,43 @@ def load_file(path: Path, limits: Limits = DEFAULT_LIMITS,
               root: Optional[Path] = None) -> tuple[list[Case], list[GradcompareError]]:
     """Load one case file; returns the good cases and an error per bad one."""
     shown = _display(path)
+
+    def refuse(message: str) -> tuple[list[Case], list[GradcompareError]]:
+        return [], [CaseError(message, file=shown)]
+
+    def too_big(size: str) -> tuple[list[Case], list[GradcompareError]]:
+        return refuse(f"file is {size} bytes; the limit is {limits.max_file_bytes:,} "
+                      f"(max_file_bytes)")
+
     try:
         if path.is_symlink():
-            target = path.resolve()
-            base = (root or path.parent).resolve()
+            # realpath, not resolve(): a link loop must be an error message, not RuntimeError.
+            target = Path(os.path.realpath(path))
+            base = Path(os.path.realpath(root or path.parent))
             if base != target and base not in target.parents:
-                return [], [CaseError(f"link leads outside the library (to {target})",
-                                      file=shown)]
-        if not path.is_file():
-            return [], [CaseError("not a regular file", file=shown)]
-        size = path.stat().st_size
-        if size > limits.max_file_bytes:
-            return [], [CaseError(f"file is {size:,} bytes; the limit is "
-                                  f"{limits.max_file_bytes:,} (max_file_bytes)", file=shown)]
-        raw = path.read_bytes()
+                return refuse(f"link leads outside the library (to {target})")
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return refuse("not a regular file")
+        # Check again on the opened file (it may have been swapped); O_NONBLOCK keeps a FIFO
+        # put in its place from blocking, and reading stops just past the size limit.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return refuse("not a regular file")
+            if info.st_size > limits.max_file_bytes:
+                return too_big(f"{info.st_size:,}")
+            raw = fh.read(limits.max_file_bytes + 1)
+        if len(raw) > limits.max_file_bytes:
+            return too_big(f"more than {limits.max_file_bytes:,}")
     except OSError as err:
-        return [], [CaseError(f"cannot read: {err.strerror or err}", file=shown)]
+        return refuse(f"cannot read: {err.strerror or err}")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        return [], [CaseError(f"not UTF-8 text (byte {err.start})", file=shown)]
+        return [], [CaseError(f"not UTF-8 text: byte 0x{raw[err.start]:02X} at offset "
+                              f"{err.start}; save the file as UTF-8", file=shown,
+                              line=raw.count(b"\n", 0, err.start) + 1)]
     return load_text(text, shown, limits)
 
 
@@ -318,7 +350,11 @@ def load_text(text: str, file: str = "<text>",
               limits: Limits = DEFAULT_LIMITS) -> tuple[list[Case], list[GradcompareError]]:
     """Load the cases in one YAML text (as if it were a file named `file`)."""
     try:
-        root = read_yaml(text, file)
+        root = read_yaml(text, file, limits)
+        problem = first_problem(root, file, skip=root.value.get("cases")
+                                if root.kind == "mapping" else None)
+        if problem is not None:
+            raise problem
         top = read_mapping(root, "file")
         _check_fields(root, FILE_FIELDS, "")
         for key in ("title", "description"):
@@ -334,14 +370,24 @@ def load_text(text: str, file: str = "<text>",
         return [], [err.located(file=file)]
     cases: list[Case] = []
     errors: list[GradcompareError] = []
+    first_line: dict[str, int] = {}
     for item in items:
         try:
-            cases.append(read_case(item, file, limits))
+            case = read_case(item, file, limits)
         except GradcompareError as err:
             errors.append(err)
+            continue
         except (RecursionError, MemoryError) as err:  # never a traceback, whatever the input
             errors.append(CaseError(f"input too large to process ({type(err).__name__})",
                                     file=file, line=item.line))
+            continue
+        if case.name in first_line:
+            errors.append(CaseError(f"duplicate case name (first at {file}:"
+                                    f"{first_line[case.name]})", file=file, line=case.line,
+                                    case=case.name, field="name"))
+            continue
+        first_line[case.name] = case.line
+        cases.append(case)
     return cases, errors
 
 

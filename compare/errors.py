@@ -5,6 +5,20 @@ from __future__ import annotations
 from typing import Optional
 
 
+def printable(text: str) -> str:
+    """`text` with every character that is not printable (controls, bidi overrides, lone
+    surrogates, line separators, unassigned code points) shown as its U+XXXX code, so that a
+    message can neither act on a terminal nor reorder itself."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == " " else f"U+{ord(ch):04X}" for ch in text)
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """User text quoted in a message: at most `limit` characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class GradcompareError(Exception):
     """A problem with input, located as precisely as we can: file, line, case, field, column.
 
@@ -45,7 +59,7 @@ class GradcompareError(Exception):
             where += f"case '{self.case}': "
         if self.field:
             where += f"{self.field}: "
-        return where + self.message
+        return printable(where + self.message)
 
 
 class ParseError(GradcompareError):

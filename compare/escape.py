@@ -7,6 +7,7 @@ change nothing but its own cell.  Markdown table cells and Mermaid labels each g
 from __future__ import annotations
 
 import html
+import re
 import unicodedata
 
 # Bidirectional controls and other invisible format characters are shown, not obeyed.
@@ -42,7 +43,9 @@ def md_code(text: object, limit: int = 2_000) -> str:
     if len(s) > limit:
         s = s[: limit - 1] + "…"
     s = s.replace("|", "¦")  # a literal pipe would still split a table row
-    fence = "``" if "`" in s else "`"
+    # The fence must be longer than any run of backticks inside, or that run would close it.
+    longest = max((len(run) for run in re.findall("`+", s)), default=0)
+    fence = "`" * (longest + 1)
     pad = " " if s.startswith("`") or s.endswith("`") else ""
     return f"{fence}{pad}{s}{pad}{fence}"
 

@@ -20,7 +20,7 @@ from .graph import Graph
 from .limits import DEFAULT_LIMITS, Limits
 from .primitives import BINARY_OPERATORS, CONSTANTS, FUNCTIONS
 
-_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 NAME_RULE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _SYMBOLS = ("**", "+", "-", "*", "/", "^", "(", ")", ",")
@@ -32,6 +32,11 @@ _RIGHT = {"**", "^"}
 _UNARY_PRECEDENCE = 3
 
 KNOWN_FUNCTIONS = ", ".join(FUNCTIONS)
+# Symbols pasted from typeset text, with what the expression language writes instead.
+_LOOK_ALIKES = {"\u2212": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u00d7": "*",
+                "\u22c5": "*", "\u00b7": "*", "\u2217": "*", "\u00f7": "/", "\u2215": "/",
+                "\uff0b": "+", "\uff0d": "-", "\uff0a": "*", "\uff0f": "/", "\uff08": "(",
+                "\uff09": ")", "\u00b2": "**2", "\u00b3": "**3", "\u03c0": "pi"}
 
 
 def _describe(ch: str) -> str:
@@ -76,13 +81,38 @@ def tokenize(text: str, limits: Limits = DEFAULT_LIMITS) -> list[tuple[str, str,
                 break
         else:
             hint = ""
-            if ord(ch) > 127 and unicodedata.category(ch).startswith("L"):
+            if ch in _LOOK_ALIKES:
+                hint = f"; write '{_LOOK_ALIKES[ch]}' instead"
+            elif ord(ch) > 127 and unicodedata.category(ch).startswith("L"):
                 hint = "; names are ASCII letters, digits and _ (a look-alike letter?)"
+            elif ord(ch) > 127 and unicodedata.category(ch).startswith("N"):
+                hint = "; numbers are written with the ASCII digits 0-9"
             elif ch == "=":
                 hint = "; an expression has no assignments or comparisons"
             raise ParseError(f"unexpected character {_describe(ch)} at column {col}{hint}",
                              column=col)
     return tokens
+
+
+def _literal(tok: str, col: int) -> tuple[float, Fraction]:
+    """A numeric literal's float and exact value, refusing what a float cannot hold.
+
+    The exponent is checked before Fraction sees the text: Fraction('1e-999999999') would
+    compute 10**999999999 and never finish.
+    """
+    mantissa, _, exponent = tok.lower().partition("e")
+    if not mantissa.strip("0."):
+        return 0.0, Fraction(0)
+    if exponent and abs(int(exponent)) > 400:
+        size = "large" if int(exponent) > 0 else "small"
+        raise ParseError(f"number {tok} at column {col} is too {size} for a float", column=col)
+    value = float(tok)
+    if not math.isfinite(value):
+        raise ParseError(f"number {tok} at column {col} is too large for a float", column=col)
+    if value == 0.0:
+        raise ParseError(f"number {tok} at column {col} is too small for a float (it would be "
+                         f"0)", column=col)
+    return value, Fraction(tok)
 
 
 def _check_name(name: str, col: int) -> None:
@@ -140,10 +170,8 @@ def parse_into(graph: Graph, text: str, env: Optional[Mapping[str, int]] = None,
         kind, tok, col = tokens[k]
         if expect_operand:
             if kind == "num":
-                value = float(tok)
-                if not math.isfinite(value):
-                    raise ParseError(f"number {tok} at column {col} is too large", column=col)
-                operands.append(graph.constant(value, Fraction(tok)))
+                value, exact = _literal(tok, col)
+                operands.append(graph.constant(value, exact))
                 expect_operand = False
             elif kind == "name":
                 nxt = tokens[k + 1] if k + 1 < len(tokens) else None
@@ -287,6 +315,9 @@ def parse_steps(steps: StepsLike, limits: Limits = DEFAULT_LIMITS) -> Graph:
             raise err.located(field=f"steps.{name}")
         except LimitError as err:
             raise err.located(field=f"steps.{name}")
+        if name in graph.variables:
+            raise ParseError(f"step '{name}' uses itself; a step may use only the steps before "
+                             f"it", field=f"steps.{name}")
         env[name] = node
         if not graph.is_leaf(node):
             graph.label(node, name)

@@ -10,14 +10,18 @@ are not numbers) by compare.cases, not by YAML 1.1's resolver.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 import yaml
 
-from .errors import CaseError
+from .errors import CaseError, shorten
+from .limits import DEFAULT_LIMITS, Limits
 
-MAX_DEPTH = 12  # the case format is 4 levels deep; deeper documents are refused
+# The case format is 4 levels deep; deeper documents are refused (limits.max_yaml_depth).
+MAX_DEPTH = DEFAULT_LIMITS.max_yaml_depth
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -29,20 +33,64 @@ class Node:
     kind: str                 # 'scalar', 'mapping' or 'sequence'
     plain: bool = False       # scalar written without quotes
     key_lines: Any = None     # mapping: key -> line of the key
+    problem: Optional[str] = None   # a refused construct here (alias, tag, duplicate key, ...)
+    problem_line: int = 0
 
     def describe(self) -> str:
         if self.kind == "mapping":
             return "a mapping"
         if self.kind == "sequence":
             return "a list"
-        return f"'{self.value}'" if self.plain else f"quoted text '{self.value}'"
+        if self.plain and self.value in ("", "~", "null", "Null", "NULL"):
+            return "nothing (null)"
+        text = shorten(self.value)
+        return f"'{text}'" if self.plain else f"quoted text '{text}'"
+
+    def flag(self, message: str, line: int) -> None:
+        """Record a refused construct (the first one wins)."""
+        if self.problem is None:
+            self.problem, self.problem_line = message, line
 
 
-def read_yaml(text: str, file: str) -> Node:
-    """Parse one YAML document into Nodes, refusing what the case format does not use."""
+_DROPPED = object()   # the pending key of a refused mapping entry: its value is not kept
+
+
+def first_problem(node: Node, file: Optional[str] = None,
+                  skip: Optional[Node] = None) -> Optional[CaseError]:
+    """The earliest refused construct in `node`'s subtree (not below `skip`), as an error.
+
+    Aliases, anchors, tags, merge keys and duplicate keys are recorded where they occur rather
+    than raised at once, so that one bad case is reported and the cases beside it still load.
+    """
+    found: Optional[Node] = None
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.problem is not None and (found is None or n.problem_line < found.problem_line):
+            found = n
+        if n is skip:
+            continue
+        if n.kind == "mapping":
+            stack.extend(n.value.values())
+        elif n.kind == "sequence":
+            stack.extend(n.value)
+    if found is None:
+        return None
+    return CaseError(found.problem or "", file=file, line=found.problem_line)
+
+
+def read_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> Node:
+    """Parse one YAML document into Nodes, refusing what the case format does not use.
+
+    Invalid YAML, a second document and nesting beyond `limits.max_yaml_depth` raise a
+    CaseError; constructs that are valid YAML but refused here are recorded on the nodes (see
+    `first_problem`).  Nothing is ever expanded or constructed.
+    """
+    max_depth = limits.max_yaml_depth
     stack: list[tuple[Node, list]] = []   # open containers, with a pending key for mappings
     root: Node | None = None
     documents = 0
+    skipping = 0   # depth inside a container nested too deeply (its events are not kept)
 
     def fail(message: str, line: int) -> CaseError:
         return CaseError(message, file=file, line=line)
@@ -57,50 +105,81 @@ def read_yaml(text: str, file: str) -> Node:
             parent.value.append(node)
             return
         if not pending:
-            if node.kind != "scalar":
-                raise fail("a mapping key must be plain text", node.line)
             key = node.value
-            if key == "<<" and node.plain:
-                raise fail("merge keys (<<) are not supported in case files", node.line)
-            if key in parent.value:
-                raise fail(f"duplicate key '{key}' (first at line {parent.key_lines[key]})",
-                           node.line)
-            pending.append(key)
-            parent.key_lines[key] = node.line
+            if node.kind != "scalar":
+                parent.flag("a mapping key must be plain text", node.line)
+            elif node.problem is not None:
+                parent.flag(node.problem, node.problem_line)
+            elif key == "<<" and node.plain:
+                parent.flag("merge keys (<<) are not supported in case files", node.line)
+            elif key in parent.key_lines:
+                parent.flag(f"duplicate key '{shorten(key)}' (first at line "
+                            f"{parent.key_lines[key]})", node.line)
+            else:
+                pending.append(key)
+                parent.key_lines[key] = node.line
+                return
+            pending.append(_DROPPED)
             return
         key = pending.pop()
-        parent.value[key] = node
+        if key is not _DROPPED:
+            parent.value[key] = node
 
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             line = event.start_mark.line + 1 if event.start_mark else 0
+            if skipping:
+                if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                    skipping += 1
+                elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                    skipping -= 1
+                continue
             if isinstance(event, yaml.AliasEvent):
-                raise fail("YAML aliases (*name) are not supported in case files", line)
-            if getattr(event, "anchor", None):
-                raise fail("YAML anchors (&name) are not supported in case files", line)
-            tag = getattr(event, "tag", None)
-            if tag is not None:
-                raise fail(f"YAML tags ({tag}) are not supported in case files", line)
+                alias = Node(f"*{event.anchor}", line, "scalar")
+                alias.flag("YAML aliases (*name) are not supported in case files", line)
+                attach(alias)
+                continue
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
                     raise fail("a case file holds one YAML document", line)
-            elif isinstance(event, yaml.ScalarEvent):
-                attach(Node(event.value, line, "scalar", plain=event.style is None))
+                continue
+            if isinstance(event, yaml.ScalarEvent):
+                node = Node(event.value, line, "scalar", plain=event.style is None)
+                bad = _SURROGATE.search(event.value)
+                if bad:
+                    node.flag(f"text with U+{ord(bad.group()):04X}, a lone surrogate (not a "
+                              f"character); write the character itself", line)
             elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                if len(stack) >= MAX_DEPTH:
-                    raise fail(f"nesting deeper than {MAX_DEPTH} levels", line)
+                if len(stack) >= max_depth:
+                    # Not kept: a flagged placeholder stands where the container would be.
+                    deep = Node("", line, "scalar")
+                    deep.flag(f"nesting deeper than {max_depth} levels (max_yaml_depth)", line)
+                    attach(deep)
+                    skipping = 1
+                    continue
                 if isinstance(event, yaml.MappingStartEvent):
                     node = Node({}, line, "mapping", key_lines={})
                 else:
                     node = Node([], line, "sequence")
+            if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent,
+                                  yaml.SequenceStartEvent)):
+                if event.anchor:
+                    node.flag("YAML anchors (&name) are not supported in case files", line)
+                if event.tag is not None:
+                    node.flag(f"YAML tags ({shorten(event.tag, 100)}) are not supported in case "
+                              f"files", line)
                 attach(node)
-                stack.append((node, []))
+                if node.kind != "scalar":
+                    stack.append((node, []))
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 stack.pop()
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark else None
+        position = getattr(err, "position", None)   # a ReaderError: bad character or encoding
+        if line is None and isinstance(position, int) and isinstance(text, str):
+            line = text.count("\n", 0, position) + 1
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise CaseError(f"not valid YAML: {problem}", file=file, line=line) from None
     if root is None:
