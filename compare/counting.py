@@ -14,6 +14,11 @@ Definitions (pinned by tests; the reports quote them):
   one multiplication (upstream gradient × local derivative); a node that receives k
   contributions costs k − 1 additions.
 * **total** = local-derivative evaluations + multiplications + additions.
+* **SymPy size**: operations in SymPy's derivatives written out as trees (as printed, shared
+  subexpressions repeated): a sum or product of k terms counts k − 1, a power or a function
+  call counts 1, symbols and numbers 0; summed over the differentiated variables.  *After cse*:
+  the same count over the common-subexpression elimination of the value and the derivatives
+  (each shared piece written once).
 """
 
 from __future__ import annotations

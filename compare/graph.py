@@ -21,7 +21,8 @@ from .primitives import CODE, CONST, CONSTANTS, OPS, VAR, Primitive
 Exact = Union[Fraction, str]
 
 _ATOM = 10
-_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}  # a literal's exact value, or the name of a constant (pi, e)
+# Binding strength of each operation when drawn as text (higher binds tighter).
+_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
 
 
 class Graph:
@@ -125,30 +126,44 @@ class Graph:
         """Which nodes the output depends on (unused steps are not part of the function)."""
         n = len(self.op)
         live = [False] * n
-        if self.output < 0:
+        out = self.output
+        if out < 0:
             return live
-        live[self.output] = True
+        live[out] = True
         a, b = self.a, self.b
-        for i in range(self.output, -1, -1):
+        for i in range(out, -1, -1):
             if live[i]:
-                if a[i] >= 0:
-                    live[a[i]] = True
-                if b[i] >= 0:
-                    live[b[i]] = True
+                x = a[i]
+                if x >= 0:            # b[i] >= 0 only when a[i] >= 0
+                    live[x] = True
+                    y = b[i]
+                    if y >= 0:
+                        live[y] = True
         return live
 
     def depends_on(self, wrt: list[str]) -> list[bool]:
         """Which nodes depend on at least one of the variables in `wrt` (or are one)."""
+        dep = self.depends_bytes(wrt)
+        return [flag == 1 for flag in dep[:-1]]
+
+    def depends_bytes(self, wrt: list[str]) -> bytearray:
+        """`depends_on` as a bytearray of n + 1 bytes (1 byte per node) for the fast sweeps.
+
+        The extra last byte is always 0, so `dep[-1]` (reading "no argument") is false.
+        """
         n = len(self.op)
-        dep = [False] * n
+        dep = bytearray(n + 1)
+        first = n
         for name in wrt:
             node = self.variables.get(name)
             if node is not None:
-                dep[node] = True
+                dep[node] = 1
+                first = min(first, node)
         a, b = self.a, self.b
-        for i in range(n):
-            if (a[i] >= 0 and dep[a[i]]) or (b[i] >= 0 and dep[b[i]]):
-                dep[i] = True
+        for i in range(first + 1, n):
+            x = a[i]
+            if x >= 0 and (dep[x] or dep[b[i]]):   # b[i] = -1 reads the final 0
+                dep[i] = 1
         return dep
 
     def edges(self) -> Iterator[tuple[int, int, int]]:
@@ -169,6 +184,46 @@ class Graph:
             return constant_text(self.exact[i])
         return f"n{i}"
 
+    def paths_to(self, name: str) -> Iterator[list[tuple[int, int]]]:
+        """The paths from the output down to variable `name`, depth first, `a` before `b`.
+
+        Each path is a list of edges (parent, argument position).  A generator with an
+        explicit stack: the naive method walks every path, a handout takes only the few it
+        shows of an exponential number.
+        """
+        target = self.variables.get(name, -1)
+        if target < 0:
+            return
+        reaches = self.depends_on([name])
+        ga, gb = self.a, self.b
+        path: list[tuple[int, int]] = []
+        stack: list[list[int]] = [[self.output, 0]]
+        while stack:
+            top = stack[-1]
+            u = top[0]
+            if u == target:
+                yield list(path)
+                stack.pop()
+                if path:
+                    path.pop()
+                continue
+            pos = top[1]
+            child = -1
+            while pos < 2:
+                c = ga[u] if pos == 0 else gb[u]
+                pos += 1
+                if c >= 0 and reaches[c]:
+                    child = c
+                    break
+            top[1] = pos
+            if child < 0:
+                stack.pop()
+                if path:
+                    path.pop()
+                continue
+            path.append((u, pos - 1))
+            stack.append([child, 0])
+
     def describe(self, i: int, limit: int = 40) -> str:
         """The node as a short expression, e.g. `relu(x)`, or its name when that is shorter.
 
@@ -186,7 +241,11 @@ class Graph:
                 stack.pop()
                 continue
             if u != i and (u in self.labels or self.is_leaf(u)):
-                text[u] = (self.name(u), _ATOM)
+                name = self.name(u)
+                # A negative or fractional literal binds like its sign or its bar: (-8) ^ 0.5.
+                prec = (_PREC["neg"] if name.startswith("-") else
+                        _PREC["div"] if "/" in name else _ATOM)
+                text[u] = (name, prec)
                 stack.pop()
                 continue
             pending = [c for c in self.args(u) if c not in text]

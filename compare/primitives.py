@@ -134,7 +134,7 @@ MUL = _declare(Primitive(
     lambda a, b: a * b, "·", infix=True))
 DIV = _declare(Primitive(
     "div", 2, lambda a, b: a / b,
-    (lambda a, b, o: 1.0 / b, lambda a, b, o: -a / (b * b)), ("1/{b}", "−{a}/{b}²"),
+    (lambda a, b, o: 1.0 / b, lambda a, b, o: -(a / b) / b), ("1/{b}", "−{a}/{b}²"),
     lambda a, b: a / b, "/", infix=True,
     domain=lambda a, b: "division by zero" if b == 0 else None))
 POW = _declare(Primitive(

@@ -15,6 +15,7 @@ NONFINITE = "nonfinite"                  # an intermediate value is inf or nan
 OVER_BUDGET = "over_budget"              # naive: predicted work above the budget, not executed
 TIMEOUT = "timeout"                      # symbolic: time budget exhausted
 TOO_LARGE = "too_large"                  # symbolic: graph or exponent above a limit
+IMPRECISE = "imprecise"                  # symbolic: no significant digit survives cancellation
 ERROR = "error"                          # the method failed for another reason (see note)
 
 HAS_GRADIENT = (OK, NONDIFFERENTIABLE)

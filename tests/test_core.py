@@ -1,5 +1,7 @@
 """The lecture's numbers and the counting definitions, pinned."""
 
+import time
+
 import pytest
 
 import compare
@@ -106,3 +108,61 @@ def test_public_api_differentiate():
     with pytest.raises(compare.GradcompareError):
         compare.differentiate("(x + y) * z", "fancy", at=LECTURE)
     assert set(METHODS) == {"naive", "backprop", "sympy"}
+
+
+# -- sizes that decide what SymPy is given, and what the reports call "SymPy size" -----------
+def test_expression_size_counts_operations_written_out():
+    import sympy
+
+    from compare.sympy_bridge import expression_size
+
+    x, y, z = sympy.symbols("x y z")
+    assert expression_size(x) == 0
+    assert expression_size(x + y + z) == 2          # a sum of 3 terms: 2 additions
+    assert expression_size(sympy.sin(x) * y) == 2   # one call, one product
+    shared = sympy.sin(x + y)
+    # A shared subexpression counts every time it appears, as when printed.
+    assert expression_size(shared * z + shared) == 2 + 2 + 1 + 1
+
+
+def test_written_out_size_counts_shared_nodes_again():
+    from compare.sympy_bridge import written_out_size
+
+    assert written_out_size(parse("x * y")) == 3
+    assert written_out_size(parse("(x + 1) * (x + 1)")) == 7    # x + 1 shared, written twice
+    # The logistic map: each iterate uses the previous one twice, so the tree doubles.
+    steps = {"l1": "4 * l0 * (1 - l0)"}
+    steps.update({f"l{k}": f"4 * l{k - 1} * (1 - l{k - 1})" for k in range(2, 17)})
+    assert written_out_size(parse_steps(steps)) == 393_211
+
+
+def test_sympy_is_not_given_an_expression_that_would_swell():
+    steps = {"l1": "4 * l0 * (1 - l0)"}
+    steps.update({f"l{k}": f"4 * l{k - 1} * (1 - l{k - 1})" for k in range(2, 17)})
+    g = parse_steps(steps)
+    t0 = time.perf_counter()
+    r = symbolic.differentiate(g, {"l0": 0.3}, ["l0"])
+    assert r.status == "too_large" and "393,211" in r.note
+    assert time.perf_counter() - t0 < 1.0   # decided before SymPy starts (diff takes > 60 s)
+
+
+def test_sqrt_at_zero_and_abs_at_zero_are_kinks_for_every_method():
+    for text in ("sqrt(x)", "abs(x)"):
+        g = parse(text)
+        statuses = {m: METHODS[m](g, {"x": 0.0}, ["x"]).status for m in METHODS}
+        expected = {"naive": "nondifferentiable", "backprop": "nondifferentiable",
+                    # SymPy's 1/(2 sqrt(0)) is zoo: no value; sign(0) = 0 is a kink.
+                    "sympy": "domain" if text == "sqrt(x)" else "nondifferentiable"}
+        assert statuses == expected, (text, statuses)
+
+
+def test_huge_exact_values_are_not_printed():
+    # (x^2)^2... twelve times: the exact derivative has thousands of digits.
+    steps = {"s1": "x * x"}
+    steps.update({f"s{k}": f"s{k - 1} * s{k - 1}" for k in range(2, 13)})
+    g = parse_steps(steps)
+    r = symbolic.differentiate(g, {"x": 1.001}, ["x"], isolate=False)
+    assert r.status == "ok", r.note
+    assert r.details["exact"] == {}
+    b = backprop.differentiate(g, {"x": 1.001}, ["x"])
+    assert abs(r.gradient["x"] - b.gradient["x"]) <= 1e-9 * abs(b.gradient["x"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Mapping
 
+from ..forward import Forward, values_and_dependence
 from ..graph import Graph
 from ..primitives import OPS
 from ..result import Result
@@ -18,59 +19,94 @@ from .common import derivative_failure, finish, start
 
 NAME = "backprop"
 
+# The table's local partials by op code: ∂/∂a and ∂/∂b (None where absent).
+PARTIAL_A = [p.partials[0] if p is not None else None for p in OPS]
+PARTIAL_B = [p.partials[1] if p is not None and p.arity == 2 else None for p in OPS]
+
 
 def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
                   limits: object = None) -> Result:
     t0 = time.perf_counter()
-    fw, failed = start(NAME, graph, point, wrt)
-    if failed:
-        failed.seconds = time.perf_counter() - t0
-        return failed
-    values = fw.values
-    dep = graph.depends_on(wrt)
-    live = fw.live
+    fused = values_and_dependence(graph, point, wrt)
+    if fused is not None:
+        values, dep, kinks = fused
+        fw = Forward(values, [], graph.output, kinks=kinks)   # liveness not needed here
+    else:   # trouble somewhere: the careful forward pass says where, exactly
+        fw, failed = start(NAME, graph, point, wrt)
+        if failed:
+            failed.seconds = time.perf_counter() - t0
+            return failed
+        values = fw.values
+        dep = graph.depends_bytes(wrt)
+    # dep[-1] is 0 (one extra byte at the end): "no argument" never depends on wrt.
     n = len(graph)
-    grad = [0.0] * n
-    received = [False] * n
-    op, ga, gb = graph.op, graph.a, graph.b
     out = graph.output
-    grad[out] = 1.0
-    received[out] = True
-    derivs = mults = adds = 0
     result = Result(NAME, values[out], {})
-    for u in range(out, -1, -1):
-        if not (live[u] and dep[u] and received[u]) or ga[u] < 0:
-            continue
-        prim = OPS[op[u]]
-        g = grad[u]
-        av = values[ga[u]]
-        bv = values[gb[u]] if gb[u] >= 0 else None
-        for pos, v in ((0, ga[u]), (1, gb[u])):
-            if v < 0 or not dep[v]:
+    # grad[u] is None until u has received its first contribution.  Only nodes that received
+    # one are visited, so every visited node is live and depends on wrt.
+    grad: list = [None] * n
+    if dep[out]:
+        grad[out] = 1.0
+    op, ga, gb = graph.op, graph.a, graph.b
+    pa_of, pb_of = PARTIAL_A, PARTIAL_B
+    edges = adds = 0
+    u = out
+    try:
+        for u in range(out, -1, -1):
+            g = grad[u]
+            if g is None:
                 continue
-            try:
-                d = prim.partials[pos](av, bv, values[u])
-            except (ValueError, ZeroDivisionError, OverflowError) as err:
-                return _timed(derivative_failure(result, graph, u, err), t0, derivs, mults, adds)
-            derivs += 1
-            c = g * d
-            mults += 1
-            if received[v]:
-                grad[v] += c
-                adds += 1
-            else:
-                grad[v] = c
-                received[v] = True
+            x = ga[u]
+            if x < 0:
+                continue                      # a leaf: its gradient is final
+            code = op[u]
+            y = gb[u]
+            av = values[x]
+            if y < 0:
+                # u depends on wrt, so its only argument does too: the edge is relevant.
+                c = g * pa_of[code](av, None, values[u])
+                edges += 1
+                gx = grad[x]
+                if gx is None:
+                    grad[x] = c
+                else:
+                    grad[x] = gx + c
+                    adds += 1
+                continue
+            bv = values[y]
+            o = values[u]
+            if dep[x]:
+                c = g * pa_of[code](av, bv, o)
+                edges += 1
+                gx = grad[x]
+                if gx is None:
+                    grad[x] = c
+                else:
+                    grad[x] = gx + c
+                    adds += 1
+            if dep[y]:
+                c = g * pb_of[code](av, bv, o)
+                edges += 1
+                gy = grad[y]      # read after x's update: x == y (as in v·v) adds up right
+                if gy is None:
+                    grad[y] = c
+                else:
+                    grad[y] = gy + c
+                    adds += 1
+    except (ValueError, ZeroDivisionError, OverflowError) as err:
+        return _timed(derivative_failure(result, graph, values, u, err, wrt), t0, edges, adds)
     for name in wrt:
         node = graph.variables.get(name)
-        result.gradient[name] = grad[node] if node is not None else 0.0
-    _timed(result, t0, derivs, mults, adds)
+        g = grad[node] if node is not None else None
+        result.gradient[name] = g if g is not None else 0.0
+    _timed(result, t0, edges, adds)
     return finish(result, graph, fw)
 
 
-def _timed(result: Result, t0: float, derivs: int, mults: int, adds: int) -> Result:
-    result.counts.derivatives = derivs
-    result.counts.multiplications = mults
+def _timed(result: Result, t0: float, edges: int, adds: int) -> Result:
+    # Each relevant edge processed cost one local derivative and one multiplication.
+    result.counts.derivatives = edges
+    result.counts.multiplications = edges
     result.counts.additions = adds
     result.seconds = time.perf_counter() - t0
     return result

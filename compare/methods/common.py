@@ -48,10 +48,22 @@ def finish(result: Result, graph: Graph, fw: Forward) -> Result:
     return result
 
 
-def derivative_failure(result: Result, graph: Graph, parent: int, err: Exception) -> Result:
-    result.status = DOMAIN
+def derivative_failure(result: Result, graph: Graph, values: list[float], parent: int,
+                       err: Exception, wrt: list[str]) -> Result:
+    """A local derivative could not be evaluated: at a kink (sqrt'(0)) or outside the domain.
+
+    The whole gradient is then unknown: every variable in `wrt` is listed as None.
+    """
+    prim = OPS[graph.op[parent]]
+    a = values[graph.a[parent]]
+    b = values[graph.b[parent]] if graph.b[parent] >= 0 else None
     result.node = graph.describe(parent)
-    result.note = f"local derivative of {result.node} undefined ({err})"
-    for v in result.gradient:
-        result.gradient[v] = None
+    if prim is not None and prim.kink(a, b):
+        result.status = NONDIFFERENTIABLE
+        result.note = f"{result.node}: {prim.kink_note}"
+    else:
+        result.status = DOMAIN
+        result.note = f"local derivative of {result.node} undefined ({err})"
+    result.value = values[graph.output]
+    result.gradient = {v: None for v in wrt}
     return result

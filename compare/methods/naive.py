@@ -43,55 +43,25 @@ def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
         return result
 
     values = fw.values
-    ga, gb = graph.a, graph.b
     counts = result.counts
     for name in wrt:
-        target = graph.variables.get(name, -1)
-        reaches = graph.depends_on([name])
         total: Optional[float] = None
-        # Depth-first enumeration of paths: the stack holds (node, next argument position to try);
-        # `path` holds the edges (parent, position) from the output down to the current node.
-        path: list[tuple[int, int]] = []
-        stack: list[list[int]] = [[graph.output, 0]]
-        while stack:
-            top = stack[-1]
-            u = top[0]
-            if u == target:
-                product = 1.0
-                for parent, pos in path:
-                    try:
-                        d = local(graph, values, parent, pos)
-                    except (ValueError, ZeroDivisionError, OverflowError) as err:
-                        result.seconds = time.perf_counter() - t0
-                        return derivative_failure(result, graph, parent, err)
-                    counts.derivatives += 1
-                    product *= d
-                    counts.multiplications += 1
-                if total is None:
-                    total = product
-                else:
-                    total += product
-                    counts.additions += 1
-                stack.pop()
-                if path:
-                    path.pop()
-                continue
-            pos = top[1]
-            child = -1
-            while pos < 2:
-                c = ga[u] if pos == 0 else gb[u]
-                pos += 1
-                if c >= 0 and reaches[c]:
-                    child = c
-                    break
-            top[1] = pos
-            if child < 0:
-                stack.pop()
-                if path:
-                    path.pop()
-                continue
-            path.append((u, pos - 1))
-            stack.append([child, 0])
+        for path in graph.paths_to(name):
+            product = 1.0   # the running product starts from 1 at the output
+            for parent, pos in path:
+                try:
+                    d = local(graph, values, parent, pos)   # evaluated again, every time
+                except (ValueError, ZeroDivisionError, OverflowError) as err:
+                    result.seconds = time.perf_counter() - t0
+                    return derivative_failure(result, graph, values, parent, err, wrt)
+                counts.derivatives += 1
+                product *= d
+                counts.multiplications += 1
+            if total is None:
+                total = product
+            else:
+                total += product
+                counts.additions += 1
         result.gradient[name] = total if total is not None else 0.0
     result.seconds = time.perf_counter() - t0
     return finish(result, graph, fw)

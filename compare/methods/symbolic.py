@@ -2,11 +2,11 @@
 
 The expression is built from the same graph (compare.sympy_bridge), differentiated with
 `sympy.diff` for each variable and evaluated at the point with the case's decimals as exact
-rationals.  Its size is reported by `count_ops` before and after common-subexpression
-elimination (`cse`).  A swollen derivative is never evaluated by substitution into the whole
-tree: evaluation goes through the cse form, exactly while it is small, at 40 significant digits
-beyond `exact_max_ops`.  The work runs in a child process under the time budget, so a runaway
-computation is really stopped.
+rationals.  Its size (compare.sympy_bridge.expression_size: operations written out as a tree)
+is reported before and after common-subexpression elimination (`cse`).  A swollen derivative
+is never evaluated by substitution into the whole tree: evaluation goes through the cse form,
+exactly while it is small, at 40 significant digits beyond `exact_max_ops`.  The work runs in a
+child process under the time budget and a memory cap, so a runaway computation is stopped.
 """
 
 from __future__ import annotations
@@ -16,44 +16,121 @@ import time
 from typing import Any, Mapping, Optional
 
 import sympy
+from sympy.core.evalf import PrecisionExhausted
 
 from ..graph import Graph
 from ..isolation import CRASHED, TIMEOUT as DEADLINE, call_with_deadline
 from ..limits import DEFAULT_LIMITS, Limits
-from ..result import DOMAIN, ERROR, NONDIFFERENTIABLE, OK, TIMEOUT, TOO_LARGE, Result
-from ..sympy_bridge import exact_number, oversized_power, to_sympy
+from ..result import (DOMAIN, ERROR, IMPRECISE, NONDIFFERENTIABLE, OK, TIMEOUT, TOO_LARGE,
+                      Result)
+from ..sympy_bridge import (exact_number, expression_size, oversized_power, to_sympy,
+                            written_out_size)
 
 NAME = "sympy"
 DIGITS = 40
 SHORT_EXACT = 60   # exact values up to this many characters are shown as text
 
 
-def _evaluate_cse(replacements: list, reduced: list, env: dict, exact: bool) -> list:
-    """Evaluate cse output in order, each replacement once (no swollen substitution)."""
+EXACT_TERM_OPS = 30   # an exact intermediate value larger than this is carried as digits
+GUARD_DIGITS = 2 * DIGITS
+
+
+def _evaluate_cse(replacements: list, reduced: list, env: dict, exact: bool
+                  ) -> tuple[list, bool]:
+    """Evaluate cse output in order, each replacement once (no swollen substitution).
+
+    Returns the values and whether an exact intermediate had to be rounded.
+    Exact mode keeps rationals and small exact terms exact; an intermediate that grows into a
+    large or nested symbolic term (tanh of tanh of ...) is carried with GUARD_DIGITS digits
+    instead, so evaluation stays linear in the size of the cse form.
+    """
+    rounded = []
+
+    def settle(value: Any) -> Any:
+        if not exact:
+            return value.evalf(DIGITS)
+        if value.is_Rational or _small_exact(value):
+            return value
+        rounded.append(value)
+        return value.evalf(GUARD_DIGITS)
+
     env = dict(env)
     for sym, rhs in replacements:
-        value = rhs.xreplace(env)
-        env[sym] = value if exact else value.evalf(DIGITS)
-    out = []
-    for expr in reduced:
-        value = expr.xreplace(env)
-        out.append(value if exact else value.evalf(DIGITS))
-    return out
+        env[sym] = settle(rhs.xreplace(env))
+    values = [settle(expr.xreplace(env)) for expr in reduced]
+    return values, bool(rounded)
+
+
+def _small_exact(value: Any) -> bool:
+    """Small, and no function of a function (tanh(tanh(1/5)) makes evalf work adaptively
+    through every level, again for every term that contains it)."""
+    if expression_size(value) > EXACT_TERM_OPS:
+        return False
+    return not any(arg.has(sympy.Function) for f in value.atoms(sympy.Function)
+                   for arg in f.args)
+
+
+def short_text(v: Any, limit: int = SHORT_EXACT) -> Optional[str]:
+    """SymPy's text for `v` when it is at most `limit` characters, else None.
+
+    Sizes are checked on the integers first: an exact value with thousands of digits (the
+    repeated-squaring chains) is never turned into text at all.
+    """
+    bits = limit * 4   # a decimal digit carries about 3.3 bits
+    for atom in v.atoms(sympy.Rational):
+        if atom.p.bit_length() > bits or atom.q.bit_length() > bits:
+            return None
+    text = sympy.sstr(v)
+    return text if len(text) <= limit else None
+
+
+IMPRECISE_NOTE = (f"SymPy could not evaluate it to {DIGITS} significant digits (every digit "
+                  "lost to cancellation)")
+
+
+def _clipped_text(v: Any, limit: int) -> str:
+    """SymPy's text for `v`, cut after `limit` characters.
+
+    A swollen derivative is not printed at all: printing walks the whole tree (seconds for the
+    logistic map's tenth iterate) to show a few hundred characters of it.
+    """
+    size = expression_size(v)
+    if size > limit // 2:
+        return f"({size:,} operations written out; too long to show)"
+    if any(atom.p.bit_length() > 4 * limit or atom.q.bit_length() > 4 * limit
+           for atom in v.atoms(sympy.Rational)):
+        return "(contains integers too long to show)"
+    text = sympy.sstr(v)
+    return text if len(text) <= limit else text[:limit] + " …"
 
 
 def _as_float(v: Any) -> tuple[Optional[float], str]:
     """A real SymPy number as float, or None and what is wrong with it."""
     if v.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
-        return None, f"SymPy gives {v}"
-    num = sympy.N(v, DIGITS)
+        return None, f"SymPy gives {short_text(v) or 'an infinite or undefined value'}"
+    try:
+        # strict: a result whose digits were all lost to cancellation raises instead of
+        # coming back as a confident, wrong number (such as '0.e+70').
+        num = sympy.N(v, DIGITS, strict=True)
+    except PrecisionExhausted:
+        return None, IMPRECISE_NOTE
     if not num.is_real:
         if num.is_number and sympy.im(num) != 0:
             return None, f"SymPy gives the non-real value {sympy.N(v, 6)}"
-        return None, f"SymPy cannot reduce it to a number ({sympy.sstr(v)[:60]})"
+        return None, f"SymPy cannot reduce it to a number ({short_text(v) or '…'})"
     f = float(num)
     if not math.isfinite(f):
         return None, "SymPy's value is too large for a float"
     return f, ""
+
+
+def _kink_at_point(derivs: list, env: dict) -> bool:
+    """Does a derivative contain Heaviside(0) or sign(0) at the point (relu, max, abs)?"""
+    for d in derivs:
+        for h in d.atoms(sympy.Heaviside, sympy.sign):
+            if h.args and h.args[0].xreplace(env) == 0:
+                return True
+    return False
 
 
 def symbolic_work(graph: Graph, point: Mapping[str, float], wrt: list[str],
@@ -61,38 +138,40 @@ def symbolic_work(graph: Graph, point: Mapping[str, float], wrt: list[str],
     """Everything SymPy does for one case; returns plain data (it may cross a process)."""
     expr, syms = to_sympy(graph)
     derivs = [sympy.diff(expr, syms[v]) if v in syms else sympy.Integer(0) for v in wrt]
-    size_raw = sum(sympy.count_ops(d) for d in derivs)
+    memo: dict = {}
+    size_raw = sum(expression_size(d, memo) for d in derivs)
     replacements, reduced = sympy.cse([expr, *derivs])
-    size_cse = sum(sympy.count_ops(rhs) for _, rhs in replacements) + sum(
-        sympy.count_ops(r) for r in reduced[1:])
+    memo = {}
+    size_cse = sum(expression_size(rhs, memo) for _, rhs in replacements) + sum(
+        expression_size(r, memo) for r in reduced[1:])
     exact = size_raw <= exact_max_ops
     env = {syms[name]: (exact_number(val) if exact else sympy.Float(repr(float(val)), DIGITS))
            for name, val in point.items() if name in syms}
-    values = _evaluate_cse(replacements, reduced, env, exact)
+    values, rounded = _evaluate_cse(replacements, reduced, env, exact)
+    how = (f"exact, nested terms at {GUARD_DIGITS} digits" if rounded else "exact"
+           ) if exact else f"{DIGITS} digits"
     out: dict[str, Any] = {"size_raw": int(size_raw), "size_cse": int(size_cse),
-                           "evaluated": "exact" if exact else f"{DIGITS} digits",
+                           "evaluated": how,
                            "derivatives": {}, "exact": {}, "gradient": {}, "problems": []}
     value, problem = _as_float(values[0])
     out["value"] = value
     if problem:
         out["problems"].append(f"value: {problem}")
     for name, d, v in zip(wrt, derivs, values[1:]):
-        text = sympy.sstr(d)
-        out["derivatives"][name] = text if len(text) <= 2_000 else text[:2_000] + " …"
+        out["derivatives"][name] = _clipped_text(d, 2_000)
         g, problem = _as_float(v)
         out["gradient"][name] = g
         if problem:
             out["problems"].append(f"∂/∂{name}: {problem}")
         if exact:
-            shown = sympy.sstr(sympy.nsimplify(v) if v.is_Rational else v)
-            if len(shown) <= SHORT_EXACT:
+            shown = short_text(v)
+            if shown is not None:
                 out["exact"][name] = shown
     if exact:
-        shown = sympy.sstr(values[0])
-        if len(shown) <= SHORT_EXACT:
+        shown = short_text(values[0])
+        if shown is not None:
             out["value_exact"] = shown
-    out["heaviside_at_zero"] = any(
-        h.args and h.args[0].xreplace(env) == 0 for d in derivs for h in d.atoms(sympy.Heaviside))
+    out["kink_at_point"] = _kink_at_point(derivs, env)
     return out
 
 
@@ -107,6 +186,13 @@ def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
         result.note = (f"{live_nodes:,} nodes, above sympy_max_nodes = "
                        f"{limits.sympy_max_nodes:,}; not handed to SymPy")
         return result
+    tree = written_out_size(graph)
+    if tree > limits.sympy_max_tree:
+        result.status = TOO_LARGE
+        result.note = (f"written out as a tree the expression has {tree:,} nodes, above "
+                       f"sympy_max_tree = {limits.sympy_max_tree:,}; SymPy holds expressions "
+                       f"as trees and its derivative would swell past the time budget")
+        return result
     big = oversized_power(graph, limits.max_constant_exponent)
     if big is not None:
         result.status = TOO_LARGE
@@ -116,20 +202,25 @@ def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
         return result
     args = (graph, dict(point), list(wrt), limits.exact_max_ops)
     if isolate:
-        status, data = call_with_deadline(symbolic_work, args, limits.sympy_seconds)
+        status, data = call_with_deadline(symbolic_work, args, limits.sympy_seconds,
+                                          memory_mb=limits.sympy_memory_mb)
     else:
         try:
             status, data = "done", symbolic_work(*args)
-        except RecursionError:
-            status, data = CRASHED, "RecursionError: the expression is too deep for SymPy"
+        except (RecursionError, MemoryError) as err:
+            status, data = CRASHED, f"{type(err).__name__}: {err}"
     result.seconds = time.perf_counter() - t0
     if status == DEADLINE:
         result.status = TIMEOUT
         result.note = f"SymPy did not finish within {limits.sympy_seconds:g} s"
         return result
     if status == CRASHED:
-        result.status = ERROR
-        result.note = f"SymPy failed: {data}"
+        exhausted = str(data).startswith(("RecursionError", "MemoryError"))
+        # Running out of stack or memory is the expression's size, not a wrong answer.
+        result.status = TOO_LARGE if exhausted else ERROR
+        result.note = (f"SymPy ran out of {'stack' if data.startswith('Rec') else 'memory'} "
+                       f"(limit sympy_memory_mb = {limits.sympy_memory_mb:g})"
+                       if exhausted else f"SymPy failed: {data}")
         return result
     result.value = data["value"]
     result.gradient = dict(data["gradient"])
@@ -138,11 +229,13 @@ def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
     if "value_exact" in data:
         result.details["value_exact"] = data["value_exact"]
     if data["problems"]:
-        result.status = DOMAIN
+        imprecise = all(p.endswith(IMPRECISE_NOTE) for p in data["problems"])
+        result.status = IMPRECISE if imprecise else DOMAIN
         result.note = "; ".join(data["problems"])
-    elif data["heaviside_at_zero"]:
+    elif data["kink_at_point"]:
         result.status = NONDIFFERENTIABLE
-        result.note = "SymPy's derivative has Heaviside(0) = 1/2 at the point"
+        result.note = ("SymPy's derivative takes Heaviside(0) = 1/2 or sign(0) = 0 at the "
+                       "point (a kink)")
     else:
         result.status = OK
     return result

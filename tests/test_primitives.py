@@ -1,0 +1,437 @@
+"""The primitive table, entry by entry.
+
+Every test here is parametrized over `compare.primitives.PRIMITIVES` (or `FUNCTIONS`), so an
+operation added to the table is checked with no new test: its local partials against central
+finite differences of `evaluate` and against SymPy's derivative of `to_sympy`, `evaluate`
+against `to_sympy`, the shape of its formulas, and, where it declares kinks, the kink predicate
+and the one-sided `kink_tangent` against one-sided finite differences.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+import sympy
+
+import compare
+from compare.forward import forward
+from compare.methods import backprop, naive
+from compare.primitives import FUNCTIONS, PRIMITIVES, Primitive
+
+NAMES = list(PRIMITIVES)
+DIGITS = 30
+
+# Candidate arguments: generic values (no integers, no ties, well away from 0), a few integers
+# (so pow is also tried with integer exponents and negative bases) and the usual kink places.
+GENERIC = [-2.3, -0.7, 0.4, 1.3, 2.9]
+INTEGERS = [-1.0, 2.0, 3.0]
+KINK_CANDIDATES = [0.0, 1.0, -1.5]
+
+
+def _call(prim: Primitive, args: tuple[float, ...]) -> float:
+    return prim.evaluate(*args)
+
+
+def _ab(args: tuple[float, ...]) -> tuple[float, float | None]:
+    return args[0], (args[1] if len(args) > 1 else None)
+
+
+def _defined(prim: Primitive, args: tuple[float, ...]) -> bool:
+    """In the domain, evaluable and finite."""
+    a, b = _ab(args)
+    if prim.domain(a, b) is not None:
+        return False
+    try:
+        out = _call(prim, args)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return False
+    return math.isfinite(out)
+
+
+def _step(x: float) -> float:
+    return 1e-5 * max(1.0, abs(x))
+
+
+def _neighbourhood_regular(prim: Primitive, args: tuple[float, ...]) -> bool:
+    """Defined and kink-free at the point and at every finite-difference probe around it."""
+    probes = [args]
+    for k in range(prim.arity):
+        for s in (-1.0, 1.0):
+            for scale in (1.0, 2.0):
+                moved = list(args)
+                moved[k] += s * scale * _step(args[k])
+                probes.append(tuple(moved))
+    for p in probes:
+        if not _defined(prim, p) or prim.kink(*_ab(p)):
+            return False
+    return True
+
+
+def regular_points(prim: Primitive) -> list[tuple[float, ...]]:
+    values = GENERIC + INTEGERS
+    if prim.arity == 1:
+        candidates = [(v,) for v in values]
+    else:
+        candidates = [(a, b) for a, b in itertools.product(values, values) if a != b]
+    return [c for c in candidates if _neighbourhood_regular(prim, c)]
+
+
+def kink_points(prim: Primitive) -> list[tuple[float, ...]]:
+    values = KINK_CANDIDATES + GENERIC
+    if prim.arity == 1:
+        candidates = [(v,) for v in values]
+    else:
+        candidates = list(itertools.product(values, values))
+    return [c for c in candidates if _defined(prim, c) and prim.kink(*_ab(c))]
+
+
+def _partial(prim: Primitive, k: int, args: tuple[float, ...]) -> float:
+    a, b = _ab(args)
+    return prim.partials[k](a, b, _call(prim, args))
+
+
+def _central(prim: Primitive, k: int, args: tuple[float, ...]) -> tuple[float, float]:
+    """Central difference with step h and its Richardson-extrapolated (h, 2h) refinement."""
+    h = _step(args[k])
+
+    def at(delta: float) -> float:
+        moved = list(args)
+        moved[k] += delta
+        return _call(prim, tuple(moved))
+
+    d1 = (at(h) - at(-h)) / (2 * h)
+    d2 = (at(2 * h) - at(-2 * h)) / (4 * h)
+    return d1, (4 * d1 - d2) / 3
+
+
+def _symbols(prim: Primitive) -> list[sympy.Symbol]:
+    return [sympy.Symbol(n, real=True) for n in "ab"[:prim.arity]]
+
+
+def _subs(syms: list[sympy.Symbol], args: tuple[float, ...]) -> dict:
+    # sympy.Float(float, n) is the float's exact binary value carried to n digits.
+    return {s: sympy.Float(v, DIGITS) for s, v in zip(syms, args)}
+
+
+def _sympy_number(expr) -> complex | float:
+    value = sympy.N(expr, DIGITS)
+    if value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+        return math.nan
+    if value.is_real:
+        return float(value)
+    return complex(value)
+
+
+def _regular_params():
+    out = []
+    for name in NAMES:
+        prim = PRIMITIVES[name]
+        for args in regular_points(prim):
+            for k in range(prim.arity):
+                out.append(pytest.param(name, args, k, id=f"{name}-d{'ab'[k]}-{args}"))
+    return out
+
+
+def _point_params():
+    return [pytest.param(name, args, id=f"{name}-{args}")
+            for name in NAMES for args in regular_points(PRIMITIVES[name])]
+
+
+REGULAR = _regular_params()
+POINTS = _point_params()
+KINKED = [n for n in NAMES if PRIMITIVES[n].kink_tangent is not None]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_enough_regular_points(name):
+    """The candidate grid gives every primitive several points to be tested at."""
+    prim = PRIMITIVES[name]
+    points = regular_points(prim)
+    assert len(points) >= 3, f"{name}: only {points} usable; extend GENERIC"
+    # Every argument position must be checked somewhere (pow's d/db needs a positive base).
+    for k in range(prim.arity):
+        usable = []
+        for args in points:
+            try:
+                usable.append(math.isfinite(_partial(prim, k, args)))
+            except (ValueError, ZeroDivisionError, OverflowError):
+                usable.append(False)
+        assert sum(usable) >= 3, f"{name}: partial {k} usable at fewer than 3 points"
+
+
+@pytest.mark.parametrize("name, args, k", REGULAR)
+def test_partial_matches_central_difference(name, args, k):
+    prim = PRIMITIVES[name]
+    try:
+        d = _partial(prim, k, args)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        # A partial may only refuse where the function is not defined on both sides along that
+        # argument (pow's d/db at a negative base with an integer exponent).
+        h = _step(args[k])
+        sides = []
+        for s in (-1.0, 1.0):
+            moved = list(args)
+            moved[k] += s * h
+            sides.append(_defined(prim, tuple(moved)))
+        assert not all(sides), f"{name}: partial {k} refused at {args} in a regular region"
+        return
+    d1, rich = _central(prim, k, args)
+    scale = max(1.0, abs(_call(prim, args)), abs(d))
+    # Truncation error of the Richardson estimate is O(h^4), rounding about eps*|f|/h.
+    assert abs(d - rich) <= 1e-6 * scale, (name, args, k, d, rich, d1)
+
+
+@pytest.mark.parametrize("name, args, k", REGULAR)
+def test_partial_matches_sympy(name, args, k):
+    prim = PRIMITIVES[name]
+    syms = _symbols(prim)
+    expr = sympy.diff(prim.to_sympy(*syms), syms[k])
+    expected = _sympy_number(expr.subs(_subs(syms, args)))
+    try:
+        d = _partial(prim, k, args)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        # Refusing is right only where the real derivative does not exist.
+        assert not (isinstance(expected, float) and math.isfinite(expected)), (
+            f"{name}: partial {k} refused at {args}, SymPy gives {expected}")
+        return
+    assert isinstance(expected, float), f"{name} at {args}: SymPy's derivative is {expected}"
+    assert d == pytest.approx(expected, rel=1e-13, abs=1e-14), (name, args, k)
+
+
+@pytest.mark.parametrize("name, args", POINTS)
+def test_evaluate_matches_sympy(name, args):
+    prim = PRIMITIVES[name]
+    syms = _symbols(prim)
+    expected = _sympy_number(prim.to_sympy(*syms).subs(_subs(syms, args)))
+    assert isinstance(expected, float), f"{name} at {args}: SymPy's value is {expected}"
+    assert _call(prim, args) == pytest.approx(expected, rel=1e-14, abs=1e-15)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_table_entry_shape(name):
+    prim = PRIMITIVES[name]
+    assert prim.name == name
+    assert prim.arity in (1, 2)
+    assert len(prim.partials) == prim.arity
+    assert len(prim.formulas) == prim.arity
+    for formula in prim.formulas:
+        assert isinstance(formula, str) and formula
+        formula.format(a="a", b="b", out="out")  # only the documented placeholders
+        if prim.arity == 1:
+            assert "{b}" not in formula
+    syms = _symbols(prim)
+    assert prim.to_sympy(*syms).free_symbols <= set(syms)
+    if prim.kink_tangent is not None:
+        assert prim.kink_note, f"{name} has a kink rule but no kink_note"
+
+
+@pytest.mark.parametrize("name", KINKED)
+def test_kink_points_exist(name):
+    """A primitive declaring a kink rule really has a kink on the candidate grid."""
+    assert kink_points(PRIMITIVES[name])
+
+
+TANGENTS = [(1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0), (1.0, 1.0), (2.0, -1.0),
+            (-1.0, 3.0), (-0.5, -0.25), (0.0, 0.0)]
+
+
+def _one_sided_difference(prim: Primitive, args, ta: float, tb: float) -> float:
+    """lim_{h->0+} (f(p + h t) - f(p)) / h, estimated; nan where f is undefined at p + h t."""
+    f0 = _call(prim, args)
+    estimates = []
+    for h in (1e-6, 1e-8):
+        moved = (args[0] + h * ta,) + ((args[1] + h * tb,) if prim.arity == 2 else ())
+        if not _defined(prim, moved):
+            return math.nan
+        estimates.append((_call(prim, moved) - f0) / h)
+    if abs(estimates[1]) > 3 * max(1.0, abs(estimates[0])):
+        return math.inf  # blows up as h shrinks: an infinite slope
+    return estimates[1]
+
+
+@pytest.mark.parametrize("name", KINKED)
+def test_kink_tangent_matches_one_sided_differences(name):
+    prim = PRIMITIVES[name]
+    for args in kink_points(prim):
+        a, b = _ab(args)
+        for ta, tb in TANGENTS:
+            if prim.arity == 1:
+                tb = 0.0
+            expected = _one_sided_difference(prim, args, ta, tb)
+            got = prim.kink_tangent(a, b, ta, tb)
+            where = f"{name}{args} along ({ta}, {tb})"
+            if math.isnan(expected):
+                assert math.isnan(got), f"{where}: undefined on that side, got {got}"
+            elif math.isinf(expected):
+                assert got == expected, f"{where}: expected {expected}, got {got}"
+            else:
+                assert got == pytest.approx(expected, rel=1e-6, abs=1e-6), where
+
+
+@pytest.mark.parametrize("name", KINKED)
+def test_kink_convention_lies_between_one_sided_slopes(name):
+    """Where a convention value is given at a kink, it is a subgradient-like choice: between
+    the left and the right partial derivative along that argument."""
+    prim = PRIMITIVES[name]
+    for args in kink_points(prim):
+        a, b = _ab(args)
+        for k in range(prim.arity):
+            try:
+                d = _partial(prim, k, args)
+            except (ValueError, ZeroDivisionError, OverflowError):
+                continue  # sqrt'(0): no finite convention
+            e = [0.0, 0.0]
+            e[k] = 1.0
+            right = prim.kink_tangent(a, b, e[0], e[1])
+            left = -prim.kink_tangent(a, b, -e[0], -e[1])
+            assert min(left, right) <= d <= max(left, right), (name, args, k, left, d, right)
+
+
+# -- the documented conventions -------------------------------------------------------------
+
+def test_relu_convention_at_zero():
+    relu = PRIMITIVES["relu"]
+    assert relu.kink(0.0, None)
+    assert relu.partials[0](0.0, None, relu.evaluate(0.0)) == 0.0
+    assert relu.kink_tangent(0.0, None, 1.0, 0.0) == 1.0
+    assert relu.kink_tangent(0.0, None, -1.0, 0.0) == 0.0
+
+
+def test_abs_convention_at_zero():
+    ab = PRIMITIVES["abs"]
+    assert ab.kink(0.0, None)
+    assert ab.partials[0](0.0, None, ab.evaluate(0.0)) == 0.0
+    assert ab.kink_tangent(0.0, None, 1.0, 0.0) == 1.0
+    assert ab.kink_tangent(0.0, None, -1.0, 0.0) == 1.0  # |−h| = h
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("tie", [0.0, 1.5, -2.0])
+def test_max_min_tie_share_half(name, tie):
+    prim = PRIMITIVES[name]
+    assert prim.kink(tie, tie)
+    out = prim.evaluate(tie, tie)
+    assert out == tie
+    assert prim.partials[0](tie, tie, out) == 0.5
+    assert prim.partials[1](tie, tie, out) == 0.5
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_choose_one_argument_off_tie(name):
+    prim = PRIMITIVES[name]
+    for a, b in [(1.0, 2.0), (2.0, 1.0), (-3.0, 0.5)]:
+        out = prim.evaluate(a, b)
+        chosen_a = out == a
+        assert prim.partials[0](a, b, out) == (1.0 if chosen_a else 0.0)
+        assert prim.partials[1](a, b, out) == (0.0 if chosen_a else 1.0)
+
+
+@pytest.mark.parametrize("text, point", [("relu(x)", {"x": 0.0}), ("abs(x)", {"x": 0.0}),
+                                         ("max(x, y)", {"x": 1.0, "y": 1.0}),
+                                         ("min(x, y)", {"x": 1.0, "y": 1.0})])
+def test_methods_use_the_convention_and_say_so(text, point):
+    g = compare.parse(text)
+    expected = {"relu": {"x": 0.0}, "abs": {"x": 0.0},
+                "max": {"x": 0.5, "y": 0.5}, "min": {"x": 0.5, "y": 0.5}}[text.split("(")[0]]
+    for method in (naive, backprop):
+        r = method.differentiate(g, point, list(g.variables))
+        assert r.status == "nondifferentiable", (method.NAME, r.status, r.note)
+        assert r.gradient == expected
+        assert r.node == text
+
+
+@pytest.mark.parametrize("method", [naive, backprop], ids=["naive", "backprop"])
+def test_sqrt_at_zero_reported_as_not_differentiable(method):
+    g = compare.parse("sqrt(x)")
+    r = method.differentiate(g, {"x": 0.0}, ["x"])
+    assert r.status == "nondifferentiable", (r.status, r.note)
+    assert r.node == "sqrt(x)"
+
+
+# -- parsing and domain statuses --------------------------------------------------------------
+
+@pytest.mark.parametrize("name", list(FUNCTIONS))
+def test_every_function_parses(name):
+    prim = FUNCTIONS[name]
+    args = ", ".join(["x", "y"][:prim.arity])
+    for spelling in (name, *prim.aliases):
+        g = compare.parse(f"{spelling}({args})")
+        assert g.primitive(g.output) is prim
+        assert [g.var_name[c] for c in g.args(g.output)] == ["x", "y"][:prim.arity]
+    # Wrong argument counts are parse errors, not crashes.
+    for count in (0, prim.arity + 1):
+        with pytest.raises(compare.ParseError):
+            compare.parse(f"{name}({', '.join(['x', 'y', 'z'][:count])})")
+
+
+DOMAIN_CASES = [
+    # text, point, status, the failing node as described
+    ("log(x)", {"x": 0.0}, "domain", "log(x)"),
+    ("sqrt(x)", {"x": -1.0}, "domain", "sqrt(x)"),
+    ("1/x", {"x": 0.0}, "domain", "1 / x"),
+    ("x**0.5", {"x": -8.0}, "domain", "x ^ 0.5"),
+    ("exp(x)", {"x": 1000.0}, "overflow", "exp(x)"),
+    ("y + 2*log(x)", {"x": 0.0, "y": 1.0}, "domain", "log(x)"),
+    ("sin(y) * sqrt(x - y)", {"x": 1.0, "y": 2.0}, "domain", "sqrt(x − y)"),
+    ("y / (x - 1)", {"x": 1.0, "y": 2.0}, "domain", "y / (x − 1)"),
+    ("(x*y)**0.5", {"x": -2.0, "y": 4.0}, "domain", "(x · y) ^ 0.5"),
+    ("exp(x*x) + y", {"x": 40.0, "y": 0.0}, "overflow", "exp(x · x)"),
+    ("log(0)", {}, "domain", "log(0)"),
+    ("sqrt(-1)", {}, "domain", "sqrt(−1)"),
+    ("1/0", {}, "domain", "1 / 0"),
+    ("exp(1000)", {}, "overflow", "exp(1000)"),
+]
+
+
+@pytest.mark.parametrize("text, point, status, node", DOMAIN_CASES,
+                         ids=[c[0] for c in DOMAIN_CASES])
+@pytest.mark.parametrize("method", [naive, backprop], ids=["naive", "backprop"])
+def test_domain_status_names_node(method, text, point, status, node):
+    g = compare.parse(text)
+    wrt = list(g.variables)
+    r = method.differentiate(g, point, wrt)
+    assert r.status == status, (r.status, r.note)
+    assert r.node is not None
+    assert r.value is None
+    assert r.gradient == {v: None for v in wrt}
+    fw = forward(g, point)
+    assert fw.status == status and r.node == g.describe(fw.node)
+    # The description is the node's expression (ASCII and display spellings of − and · aside).
+    normal = r.node.replace("−", "-").replace("·", "*")
+    assert normal.replace(" ", "") == node.replace("−", "-").replace("·", "*").replace(" ", "")
+    assert r.node in r.note
+
+
+@pytest.mark.parametrize("method", [naive, backprop], ids=["naive", "backprop"])
+def test_negative_base_constant_domain_status(method):
+    g = compare.parse("(-8)**0.5")
+    r = method.differentiate(g, {}, [])
+    assert r.status == "domain", (r.status, r.note)
+    assert r.node is not None and "^" in r.node and "8" in r.node
+
+
+def test_negative_base_constant_node_text_reparses_to_same_failure():
+    g = compare.parse("(-8)**0.5")
+    r = backprop.differentiate(g, {}, [])
+    again = compare.parse(r.node.replace("−", "-").replace("^", "**"))
+    assert forward(again, {}).status == "domain", f"{r.node!r} parses to a defined expression"
+
+
+def test_div_partial_at_extreme_magnitudes():
+    div = PRIMITIVES["div"]
+    for a, b in [(1e-200, 1e-200), (1e200, 1e200), (3e-160, -2e-160)]:
+        out = div.evaluate(a, b)
+        assert div.partials[1](a, b, out) == pytest.approx(-a / b / b, rel=1e-15), (a, b)
+    g = compare.parse("x/y")
+    r = backprop.differentiate(g, {"x": 1e-200, "y": 1e-200}, ["x", "y"])
+    assert r.status == "ok", (r.status, r.note)
+
+
+@pytest.mark.parametrize("method", [naive, backprop], ids=["naive", "backprop"])
+def test_derivative_failure_lists_every_variable(method):
+    g = compare.parse("x**y + z")
+    r = method.differentiate(g, {"x": -2.0, "y": 2.0, "z": 1.0}, ["x", "y", "z"])
+    assert r.status == "domain" and r.node == "x ^ y", (r.status, r.node)
+    assert r.gradient == {"x": None, "y": None, "z": None}
