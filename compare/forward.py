@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from itertools import count
+from typing import Mapping, Optional, Sequence
 
 from .graph import Graph
 from .primitives import CONST, OPS, VAR
 from .result import DOMAIN, NONFINITE, OK, OVERFLOW
 
 KINKED = frozenset(i for i, p in enumerate(OPS) if p is not None and p.kink_tangent is not None)
+# The table's evaluation functions by op code (None for the leaves): the fast loop's dispatch.
+EVALUATE = [p.evaluate if p is not None else None for p in OPS]
+# The table's kink tests by op code, for the operations that have kinks (None elsewhere).
+KINK = [p.kink if i in KINKED else None for i, p in enumerate(OPS)]
 
 
 @dataclass
@@ -37,9 +42,62 @@ def forward(graph: Graph, point: Mapping[str, float]) -> Forward:
     """Evaluate the graph at `point` (variable name -> number).
 
     Stops at the first node outside its domain, overflowing or non-finite, and says which.
+
+    Two loops give the same answer.  The fast one evaluates every live operation node with the
+    table's `evaluate` and checks finiteness once at the end (a single non-finite value makes the
+    sum non-finite); at the first exception or non-finite sum it gives up and the careful loop
+    runs from the start, stopping at the first troubled node with its message.
     """
-    n = len(graph)
     live = graph.live()
+    fast = _fast(graph, point, live)
+    if fast is not None:
+        return fast
+    return _careful(graph, point, live)
+
+
+def _leaves(graph: Graph, point: Mapping[str, float], live: list[bool], values: list[float]
+            ) -> None:
+    for node, name in graph.var_name.items():
+        if live[node]:
+            values[node] = float(point[name])
+    for node, value in graph.const.items():
+        if live[node]:
+            values[node] = value
+
+
+def _fast(graph: Graph, point: Mapping[str, float], live: list[bool]) -> Optional[Forward]:
+    n = len(graph)
+    values = [0.0] * n
+    _leaves(graph, point, live, values)
+    evaluate = EVALUATE
+    count = 0
+    try:
+        for i, code, x, y in zip(range(n), graph.op, graph.a, graph.b):
+            if code > CONST and live[i]:
+                if y < 0:
+                    values[i] = evaluate[code](values[x])
+                else:
+                    values[i] = evaluate[code](values[x], values[y])
+                count += 1
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    if not math.isfinite(sum(values)):
+        return None
+    result = Forward(values, live, graph.output, operations=count)
+    op = graph.op
+    if any(op.count(code) for code in KINKED):
+        a, b = graph.a, graph.b
+        for i in range(n):
+            code = op[i]
+            if code in KINKED and live[i]:
+                bv = values[b[i]] if b[i] >= 0 else None
+                if OPS[code].kink(values[a[i]], bv):
+                    result.kinks.append(i)
+    return result
+
+
+def _careful(graph: Graph, point: Mapping[str, float], live: list[bool]) -> Forward:
+    n = len(graph)
     values = [0.0] * n
     op, a, b = graph.op, graph.a, graph.b
     result = Forward(values, live, graph.output)
@@ -76,6 +134,71 @@ def forward(graph: Graph, point: Mapping[str, float]) -> Forward:
             result.kinks.append(i)
     result.operations = count
     return result
+
+
+def values_and_dependence(graph: Graph, point: Mapping[str, float], wrt: Sequence[str]
+                          ) -> Optional[tuple[list[float], bytearray, list[int]]]:
+    """One fused loop for backprop: every node's value, which nodes depend on `wrt`, the kinks.
+
+    Returns None when anything is off (an exception anywhere, a non-finite value, also in an
+    unused node): the caller then takes the careful road through `forward`, which reports the
+    first troubled *live* node exactly.  Nothing here is counted: the forward pass's count is
+    `forward().operations`.  `dep` has one extra final 0 byte, so `dep[-1]` reads "no".
+    Kinks are the live nodes sitting on a kink (liveness is computed only if there are any).
+    """
+    n = len(graph)
+    values = [0.0] * n
+    dep = bytearray(n + 1)
+    for node, name in graph.var_name.items():
+        values[node] = float(point[name])
+    for node, value in graph.const.items():
+        values[node] = value
+    for name in wrt:
+        node = graph.variables.get(name)
+        if node is not None:
+            dep[node] = 1
+    evaluate = EVALUATE
+    op = graph.op
+    kinks: list[int] = []
+    try:
+        if not any(op.count(code) for code in KINKED):
+            for i, code, x, y in zip(count(), op, graph.a, graph.b):
+                if code > CONST:
+                    if y < 0:
+                        values[i] = evaluate[code](values[x])
+                        if dep[x]:
+                            dep[i] = 1
+                    else:
+                        values[i] = evaluate[code](values[x], values[y])
+                        if dep[x] or dep[y]:
+                            dep[i] = 1
+        else:   # the same loop, also asking the table whether a node sits on a kink
+            kink_of, found = KINK, kinks.append
+            for i, code, x, y in zip(count(), op, graph.a, graph.b):
+                if code > CONST:
+                    kink = kink_of[code]
+                    if y < 0:
+                        av = values[x]
+                        values[i] = evaluate[code](av)
+                        if dep[x]:
+                            dep[i] = 1
+                        if kink is not None and kink(av, None):
+                            found(i)
+                    else:
+                        av, bv = values[x], values[y]
+                        values[i] = evaluate[code](av, bv)
+                        if dep[x] or dep[y]:
+                            dep[i] = 1
+                        if kink is not None and kink(av, bv):
+                            found(i)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    if not math.isfinite(sum(values)):
+        return None
+    if kinks:   # only live nodes count as kinks of the function
+        live = graph.live()
+        kinks = [i for i in kinks if live[i]]
+    return values, dep, kinks
 
 
 def _stop(result: Forward, count: int, status: str, node: int, graph: Graph,

@@ -1,0 +1,444 @@
+"""The cost-growth study: every method on a family of graphs of growing size n.
+
+`sweep("lattice", range(1, 31))` returns a tidy pandas table, one row per (family, n, method):
+operation counts, seconds, peak memory, status.  The naive method beyond its budget reports its
+exact predicted count (`predicted` is True: the work was not done); SymPy runs until its time
+budget stops it (larger sizes of that family are then skipped) and reports the size of its
+derivative raw and after cse.  `growth` states the measured growth per step and the ratio of
+backprop's operations to the forward pass's (the cheap-gradient principle); `plot` draws counts
+and times against n on a log scale.  `gradcompare scale FAMILY --sizes 1:30` is the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+import tracemalloc
+from typing import Any, Callable, Iterable, Optional, Sequence, Union
+
+import pandas as pd
+
+from .errors import GradcompareError
+from .families import FAMILIES
+from .forward import forward
+from .limits import DEFAULT_LIMITS, Limits
+from .methods import METHODS
+from .result import TIMEOUT
+
+COLUMNS = ["family", "n", "nodes", "forward_ops", "method", "status", "predicted",
+           "derivatives", "multiplications", "additions", "operations", "seconds",
+           "memory_bytes", "size_raw", "size_cse", "note"]
+SKIPPED = "skipped"
+MEMORY_RERUN_SECONDS = 2.0   # memory is measured in a second, traced run when the first is quick
+
+Progress = Callable[[int, int, str], None]
+
+
+def parse_sizes(text: str) -> list[int]:
+    """'1:30' (inclusive), '1:30:2', '10,100,1000' or '7' -> sizes."""
+    try:
+        if ":" in text:
+            parts = [int(p) for p in text.split(":")]
+            if len(parts) not in (2, 3):
+                raise ValueError
+            start, stop = parts[0], parts[1]
+            step = parts[2] if len(parts) == 3 else 1
+            if step <= 0:
+                raise ValueError
+            sizes = list(range(start, stop + 1, step))
+        else:
+            sizes = [int(float(p)) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise GradcompareError(f"--sizes: expected START:STOP[:STEP] or N1,N2,..., got '{text}'"
+                               ) from None
+    if not sizes or min(sizes) < 1:
+        raise GradcompareError(f"--sizes: sizes must be at least 1, got '{text}'")
+    return sizes
+
+
+def _measure_memory(fn: Callable[[], Any]) -> int:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def sweep(families: Union[str, Sequence[str]], sizes: Iterable[int],
+          methods: Sequence[str] = tuple(METHODS), limits: Limits = DEFAULT_LIMITS,
+          progress: Optional[Progress] = None, memory: bool = True) -> pd.DataFrame:
+    """Run `methods` on every family member of every size; one row per (family, n, method)."""
+    fams = [families] if isinstance(families, str) else list(families)
+    unknown = [f for f in fams if f not in FAMILIES]
+    if unknown:
+        raise GradcompareError(f"unknown family {', '.join(unknown)}; known: "
+                               f"{', '.join(FAMILIES)}")
+    bad = [m for m in methods if m not in METHODS]
+    if bad:
+        raise GradcompareError(f"unknown method {', '.join(bad)}; known: {', '.join(METHODS)}")
+    sizes = list(sizes)
+    rows: list[dict[str, Any]] = []
+    total, done = len(fams) * len(sizes), 0
+    for family in fams:
+        stopped: dict[str, str] = {}   # method -> why larger sizes are skipped
+        for n in sizes:
+            if progress:
+                progress(done, total, f"{family} n={n}")
+            inst = FAMILIES[family](n)
+            graph, point, wrt = inst.graph, inst.point, inst.wrt
+            fw = forward(graph, point)
+            base = {"family": family, "n": n, "nodes": sum(fw.live),
+                    "forward_ops": fw.operations}
+            for m in methods:
+                row = dict(base, method=m)
+                if m in stopped:
+                    row.update(status=SKIPPED, predicted=False, note=stopped[m])
+                    rows.append(row)
+                    continue
+                r = METHODS[m](graph, point, wrt, limits)
+                row.update(status=r.status, predicted=r.predicted, seconds=r.seconds,
+                           note=r.note)
+                if r.counts is not None:
+                    row.update(derivatives=r.counts.derivatives,
+                               multiplications=r.counts.multiplications,
+                               additions=r.counts.additions, operations=r.counts.total)
+                if "size_raw" in r.details:
+                    row.update(size_raw=r.details["size_raw"], size_cse=r.details["size_cse"])
+                if memory and m != "sympy" and r.seconds < MEMORY_RERUN_SECONDS:
+                    row["memory_bytes"] = _measure_memory(
+                        lambda: METHODS[m](graph, point, wrt, limits))
+                if m == "sympy" and r.status == TIMEOUT:
+                    stopped[m] = f"SymPy timed out at n = {n}"
+                rows.append(row)
+            done += 1
+    if progress:
+        progress(total, total, "")
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    for col in ("derivatives", "multiplications", "additions", "operations", "memory_bytes",
+                "size_raw", "size_cse"):
+        df[col] = df[col].astype("Int64")
+    df["predicted"] = df["predicted"].astype(bool)
+    return df
+
+
+
+# -- growth ----------------------------------------------------------------------------------
+def _steps(ns: list[int], ys: list[float]) -> tuple[list[float], list[float]]:
+    """Per unit step of n: ratios and differences between consecutive measured sizes."""
+    ratios, diffs = [], []
+    for (n0, y0), (n1, y1) in zip(zip(ns, ys), zip(ns[1:], ys[1:])):
+        k = n1 - n0
+        if k <= 0 or y0 is None or y1 is None:
+            continue
+        if y0 > 0 and y1 > 0:
+            ratios.append((y1 / y0) ** (1.0 / k))
+        diffs.append((y1 - y0) / k)
+    return ratios, diffs
+
+
+def growth(df: pd.DataFrame, last: int = 3) -> pd.DataFrame:
+    """Measured growth per step of n, from the last `last` steps of each series.
+
+    One row per (family, series): the operations of each method (predicted ones included,
+    they are exact), SymPy's derivative size raw and after cse, and the ratio of backprop's
+    operations to the forward pass's operations.
+    """
+    out = []
+    for family, fdf in df.groupby("family", sort=False):
+        fdf = fdf.sort_values("n")
+        series: dict[str, tuple[list[int], list[float]]] = {}
+        for m, mdf in fdf.groupby("method", sort=False):
+            ok = mdf[mdf["operations"].notna()]
+            if len(ok):
+                series[f"{m} operations"] = (list(ok["n"]), [int(v) for v in ok["operations"]])
+            sz = mdf[mdf["size_raw"].notna()]
+            if len(sz):
+                series["sympy derivative size raw"] = (list(sz["n"]),
+                                                       [int(v) for v in sz["size_raw"]])
+                series["sympy derivative size after cse"] = (list(sz["n"]),
+                                                             [int(v) for v in sz["size_cse"]])
+        bp = fdf[(fdf["method"] == "backprop") & fdf["operations"].notna()]
+        for name, (ns, ys) in series.items():
+            ratios, diffs = _steps(ns[-last - 1:], ys[-last - 1:])
+            out.append({"family": family, "series": name, "from_n": ns[max(0, len(ns) - last - 1)],
+                        "to_n": ns[-1], "last": ys[-1],
+                        "ratio_per_step": _mean(ratios), "difference_per_step": _mean(diffs)})
+        if len(bp):
+            r = bp["operations"].astype(float) / bp["forward_ops"].astype(float)
+            out.append({"family": family, "series": "backprop / forward operations",
+                        "from_n": int(bp["n"].iloc[0]), "to_n": int(bp["n"].iloc[-1]),
+                        "last": float(r.iloc[-1]), "ratio_per_step": None,
+                        "difference_per_step": None, "min": float(r.min()),
+                        "max": float(r.max())})
+    return pd.DataFrame(out)
+
+
+def _mean(xs: list[float]) -> Optional[float]:
+    return sum(xs) / len(xs) if xs else None
+
+
+def growth_text(df: pd.DataFrame) -> str:
+    """The growth table as sentences, e.g. 'naive operations ×3.00 per step'."""
+    lines = []
+    for _, g in growth(df).iterrows():
+        if g["series"] == "backprop / forward operations":
+            lines.append(f"{g['family']}: backprop / forward operations = {g['last']:.2f} at "
+                         f"n = {g['to_n']} (range {g['min']:.2f}–{g['max']:.2f} over "
+                         f"n = {g['from_n']}..{g['to_n']})")
+            continue
+        parts = []
+        if g["ratio_per_step"] is not None and not _nan(g["ratio_per_step"]):
+            parts.append(f"×{g['ratio_per_step']:.2f}")
+        if g["difference_per_step"] is not None and not _nan(g["difference_per_step"]):
+            parts.append(f"{g['difference_per_step']:+,.1f}")
+        lines.append(f"{g['family']}: {g['series']} {' / '.join(parts)} per step of n "
+                     f"(n = {g['from_n']}..{g['to_n']})")
+    return "\n".join(lines)
+
+
+def _nan(x: Any) -> bool:
+    return isinstance(x, float) and math.isnan(x)
+
+
+# -- the committed summary -------------------------------------------------------------------
+SUMMARY_SIZES = tuple(range(1, 9))
+
+
+def summary_sweep(sizes: Sequence[int] = SUMMARY_SIZES) -> pd.DataFrame:
+    """The lattice and logistic families at small n, with SymPy given all the time it needs."""
+    return sweep(list(_FAMILY_NOTE), sizes, limits=Limits(sympy_seconds=600.0), memory=False)
+
+
+def growth_summary_markdown(sizes: Sequence[int] = SUMMARY_SIZES,
+                            df: Optional[pd.DataFrame] = None) -> str:
+    """Counts only (no timings), for the lattice and logistic families: deterministic text.
+
+    Naive counts are exact (executed within the budget, predicted beyond it, marked *).
+    SymPy's sizes are compare.sympy_bridge.expression_size of the derivative, raw and after cse.
+    """
+    if df is None:
+        df = summary_sweep(sizes)
+    lines = []
+    for family, fdf in df.groupby("family", sort=False):
+        by = {m: mdf.set_index("n") for m, mdf in fdf.groupby("method")}
+        lines.append(f"**{family}** ({_FAMILY_NOTE[family]})")
+        lines.append("")
+        lines.append("| n | forward ops | naive ops | × | backprop ops | + | backprop / forward "
+                     "| sympy raw | × | sympy cse | + |")
+        lines.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        prev: dict[str, Optional[int]] = {}
+        for n in sizes:
+            fwd = int(by["backprop"].loc[n, "forward_ops"])
+            nv = by["naive"].loc[n]
+            bp = int(by["backprop"].loc[n, "operations"])
+            sy = by["sympy"].loc[n]
+            raw = None if pd.isna(sy["size_raw"]) else int(sy["size_raw"])
+            cse = None if pd.isna(sy["size_cse"]) else int(sy["size_cse"])
+            naive = int(nv["operations"])
+            cells = [str(n), f"{fwd:,}", f"{naive:,}" + ("*" if nv["predicted"] else ""),
+                     _times(prev.get("naive"), naive), f"{bp:,}", _plus(prev.get("bp"), bp),
+                     f"{bp / fwd:.2f}", "–" if raw is None else f"{raw:,}",
+                     _times(prev.get("raw"), raw), "–" if cse is None else f"{cse:,}",
+                     _plus(prev.get("cse"), cse)]
+            lines.append("| " + " | ".join(cells) + " |")
+            prev = {"naive": naive, "bp": bp, "raw": raw, "cse": cse}
+        lines.append("")
+    lines.append("× and + compare with the row above.  * predicted by compare.counting "
+                 "(over the naive budget, not executed; the prediction equals execution "
+                 "wherever both exist).")
+    return "\n".join(lines) + "\n"
+
+
+_FAMILY_NOTE = {
+    "lattice": "v ← v·v + v: three edges to the previous level, 3^n paths",
+    "logistic": "l ← 4·l·(1 − l): two edges to the previous iterate, 2^n paths",
+}
+
+
+def _times(a: Optional[int], b: Optional[int]) -> str:
+    return f"×{b / a:.2f}" if a and b is not None else ""
+
+
+def _plus(a: Optional[int], b: Optional[int]) -> str:
+    return f"{b - a:+,}" if a is not None and b is not None else ""
+
+
+# -- the plot --------------------------------------------------------------------------------
+STYLE = {"naive": "tab:red", "backprop": "tab:blue", "sympy": "tab:green"}
+
+
+def report_section(sizes: Sequence[int] = SUMMARY_SIZES) -> tuple[str, dict[str, bytes]]:
+    """The scale study's part of `gradcompare report`: a markdown section and its plots.
+
+    Counts only, so the committed report is the same on every machine (and the same on every
+    call: it is computed once per process).
+    """
+    key = tuple(sizes)
+    if key not in _SECTION_CACHE:
+        _SECTION_CACHE[key] = _report_section(key)
+    text, files = _SECTION_CACHE[key]
+    return text, dict(files)
+
+
+_SECTION_CACHE: dict[tuple[int, ...], tuple[str, dict[str, bytes]]] = {}
+
+
+def _report_section(sizes: Sequence[int]) -> tuple[str, dict[str, bytes]]:
+    import io
+
+    df = summary_sweep(sizes)
+    files: dict[str, bytes] = {}
+    links = []
+    for family in _FAMILY_NOTE:
+        buf = io.BytesIO()
+        plot(df[df["family"] == family], buf, counts_only=True)
+        files[f"scale/{family}.svg"] = buf.getvalue()
+        links.append(f"![{family}: operations against n, log scale](scale/{family}.svg)")
+    text = "\n".join([
+        "## How the cost grows", "",
+        "The same three methods on two graph families of growing size n (`gradcompare scale "
+        "FAMILY --sizes 1:30 --plot FILE` draws larger sweeps, with times).", "",
+        growth_summary_markdown(sizes, df), *links, ""])
+    return text, files
+
+
+def plot(df: pd.DataFrame, path: Any, counts_only: bool = False) -> Any:
+    """Counts and seconds against n on a log scale, one line per method; predicted dashed.
+
+    Writes SVG (reproducible: fixed hash salt, no date) or PNG, by the file's extension; `path`
+    may also be a binary file object (SVG).  `counts_only` leaves out the timing panel, so the
+    picture is the same on every machine.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["svg.hashsalt"] = "gradcompare"
+    fams = list(dict.fromkeys(df["family"]))
+    cols = 1 if counts_only else 2
+    fig, axes = plt.subplots(len(fams), cols, figsize=(5.5 * cols, 4 * len(fams)),
+                             squeeze=False)
+    for row, family in zip(axes, fams):
+        fdf = df[df["family"] == family].sort_values("n")
+        ax_c, ax_t = row[0], (None if counts_only else row[1])
+        for m, mdf in fdf.groupby("method", sort=False):
+            color = STYLE.get(m)
+            if m == "sympy":
+                sz = mdf[mdf["size_raw"].notna()]
+                ax_c.plot(sz["n"], sz["size_raw"].astype(float), color=color, marker="o",
+                          ms=3, label="sympy: derivative size, raw")
+                ax_c.plot(sz["n"], sz["size_cse"].astype(float), color=color, marker="s",
+                          ms=3, linestyle=":", label="sympy: derivative size after cse")
+            else:
+                _split_line(ax_c, mdf, "operations", color, m)
+            if ax_t is not None:
+                timed = mdf[mdf["seconds"].notna() & ~mdf["status"].isin([SKIPPED, TIMEOUT])]
+                timed = timed[~timed["predicted"]]
+                ax_t.plot(timed["n"], timed["seconds"].astype(float), color=color,
+                          marker="o", ms=3, label=m)
+        panels = [(ax_c, "operations (or derivative size)"), (ax_t, "seconds")]
+        for ax, what in panels[:cols]:
+            ax.set_yscale("log")
+            ax.set_xlabel("n")
+            ax.set_ylabel(what)
+            ax.set_title(f"{family}: {what.split(' ')[0]}")
+            ax.grid(True, which="major", alpha=0.3)
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    kw: dict[str, Any] = {"format": "svg", "metadata": {"Date": None}}
+    if isinstance(path, str) and not path.lower().endswith(".svg"):
+        kw = {}
+    fig.savefig(path, **kw)
+    plt.close(fig)
+    return path
+
+
+def _split_line(ax: Any, mdf: pd.DataFrame, col: str, color: Optional[str], label: str) -> None:
+    """Executed values solid, predicted values dashed (joined where they meet)."""
+    d = mdf[mdf[col].notna()]
+    if not len(d):
+        return
+    ns, ys, pred = list(d["n"]), [float(v) for v in d[col]], list(d["predicted"])
+    done = [(n, y) for n, y, p in zip(ns, ys, pred) if not p]
+    if done:
+        ax.plot(*zip(*done), color=color, marker="o", ms=3, label=label)
+    if any(pred):
+        first = pred.index(True)
+        start = max(first - 1, 0)
+        seg = [(n, y) for n, y, p in zip(ns[start:], ys[start:], pred[start:])]
+        ax.plot(*zip(*seg), color=color, linestyle="--", label=f"{label} (predicted)")
+
+
+# -- the command -----------------------------------------------------------------------------
+def add_command(subparsers: Any, limit_parent: argparse.ArgumentParser
+                ) -> argparse.ArgumentParser:
+    """Register `gradcompare scale`; `limit_parent` brings the shared --limit option."""
+    help_ = "Cost-growth study: every method on a family of graphs of growing size n."
+    p = subparsers.add_parser(
+        "scale", parents=[limit_parent], help=help_,
+        description=help_ + "  Families: " + ", ".join(
+            f"{name} ({fn.__doc__.strip().splitlines()[0]})" for name, fn in FAMILIES.items()),
+        epilog="Example: gradcompare scale logistic --sizes 1:30 --plot logistic.svg",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("family", metavar="FAMILY", choices=[*FAMILIES, "all"],
+                   help=f"one of {', '.join(FAMILIES)}, or all")
+    p.add_argument("--sizes", default="1:30", metavar="A:B[:STEP]|N1,N2",
+                   help="sizes n (default 1:30, inclusive)")
+    p.add_argument("--methods", metavar="M1,M2", help=f"methods to run (default all: "
+                                                      f"{','.join(METHODS)})")
+    p.add_argument("--plot", metavar="FILE", help="also draw counts and times (SVG or PNG)")
+    p.add_argument("--format", choices=["table", "csv", "json", "markdown"], default="table")
+    p.add_argument("--no-memory", action="store_true",
+                   help="skip the traced second run that measures memory")
+    p.set_defaults(func=cmd_scale)
+    return p
+
+
+def cmd_scale(args: argparse.Namespace) -> int:
+    sizes = parse_sizes(args.sizes)
+    from .cli import parse_limits
+
+    limits = parse_limits(getattr(args, "limit", []))
+    methods = args.methods.split(",") if args.methods else list(METHODS)
+    fams = list(FAMILIES) if args.family == "all" else [args.family]
+    t0 = time.perf_counter()
+    df = sweep(fams, sizes, methods, limits, progress=_progress(), memory=not args.no_memory)
+    if args.format == "csv":
+        sys.stdout.write(df.to_csv(index=False))
+    elif args.format == "json":
+        sys.stdout.write(df.to_json(orient="records", indent=2) + "\n")
+    else:
+        shown = df.drop(columns=["note"])
+        if args.format == "markdown":
+            from .report import md_table
+
+            print(md_table(shown.astype(object).where(shown.notna(), "").values.tolist(),
+                           list(shown.columns)))
+        else:
+            with pd.option_context("display.max_rows", None, "display.max_columns", None,
+                                   "display.width", 200):
+                print(shown.to_string(index=False))
+        print()
+        print(growth_text(df))
+        print(f"({time.perf_counter() - t0:.1f} s)")
+    if args.plot:
+        plot(df, args.plot)
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
+def _progress() -> Progress:
+    try:
+        from .cli import Progress as Bar
+
+        return Bar("scale")
+    except ImportError:  # pragma: no cover
+        return lambda done, total, name: None
+
+
+__all__ = ["COLUMNS", "add_command", "growth", "growth_summary_markdown", "growth_text",
+           "parse_sizes", "plot", "sweep"]
