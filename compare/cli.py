@@ -39,7 +39,8 @@ class Progress:
         sys.stderr.flush()
 
 
-def _parse_limits(pairs: Sequence[str]) -> Limits:
+def parse_limits(pairs: Sequence[str]) -> Limits:
+    """--limit NAME=VALUE options -> Limits (compare.limits holds the names and defaults)."""
     overrides = {}
     for pair in pairs or ():
         if "=" not in pair:
@@ -50,9 +51,18 @@ def _parse_limits(pairs: Sequence[str]) -> Limits:
     return DEFAULT_LIMITS.with_overrides(overrides)
 
 
-def common_parent() -> argparse.ArgumentParser:
-    """Options every command shares."""
+def limit_parent() -> argparse.ArgumentParser:
+    """The --limit option, shared by every command."""
     p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--limit", metavar="NAME=VALUE", action="append", default=[],
+                   help="raise or lower a limit, e.g. --limit sympy_seconds=60 "
+                        f"(names: {', '.join(Limits.names())})")
+    return p
+
+
+def common_parent() -> argparse.ArgumentParser:
+    """Options every command that reads cases shares."""
+    p = argparse.ArgumentParser(add_help=False, parents=[limit_parent()])
     g = p.add_argument_group("selecting cases")
     g.add_argument("--cases", metavar="PATH", default=None,
                    help="a case folder (searched recursively for *.yaml) or one case file; "
@@ -61,14 +71,11 @@ def common_parent() -> argparse.ArgumentParser:
                    help="only this case (repeat for more)")
     g.add_argument("--tag", metavar="TAG", action="append", default=[],
                    help="only cases with this tag (repeat for more)")
-    g.add_argument("--limit", metavar="NAME=VALUE", action="append", default=[],
-                   help="raise or lower a limit, e.g. --limit sympy_seconds=60 "
-                        f"(names: {', '.join(Limits.names())})")
     return p
 
 
 def load_selected(args: argparse.Namespace) -> tuple[Library, Limits]:
-    limits = _parse_limits(args.limit)
+    limits = parse_limits(args.limit)
     path = Path(args.cases) if args.cases else default_cases_path()
     library = load_library(path, limits).select(args.case, args.tag)
     return library, limits
@@ -145,8 +152,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def report_extras() -> dict:
-    """Sections that other modules contribute to the report (diagrams, scale study)."""
-    return {}
+    """What other modules contribute to the report: graph diagrams and the scale study."""
+    from .diagram import for_case_run
+    from .scale import report_section
+
+    section, files = report_section()
+    return {"diagram": for_case_run, "extra_sections": [section], "extra_files": files}
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -206,6 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                                    "(default: reports)")
     p = add("check", cmd_check, "Regression test: do all methods agree and match `expect`?")
     p.add_argument("--methods", metavar="M1,M2", help="methods to run (default all)")
+    from .handout import add_command as add_handout
+    from .scale import add_command as add_scale
+
+    add_handout(sub, common)
+    add_scale(sub, limit_parent())
     return parser
 
 

@@ -140,8 +140,10 @@ STATUS_HELP = "\n".join([
     "large at the point; the node is named.",
     "- `over_budget` — naive recomputation was predicted (exactly) to exceed its budget and was "
     "not run.",
-    "- `timeout` / `too_large` — SymPy was stopped by its time budget, or not started because "
-    "the graph or a constant exponent is above a limit.",
+    "- `timeout` / `too_large` — SymPy was stopped by its time budget (or its memory cap), or "
+    "not started because the graph or a constant exponent is above a limit.",
+    "- `imprecise` — SymPy's exact derivative could not be evaluated to 40 significant digits "
+    "(every digit lost to cancellation); the numeric methods are compared with each other.",
 ])
 
 
@@ -259,7 +261,12 @@ def plot_costs(run: Run) -> bytes:
                label="backprop (cached)")
     ax.set_yticks(list(y))
     ax.set_yticklabels(list(df["case"]), fontsize=7)
-    ax.set_xscale("log")
+    positive = [v for v in naive + [float(b) for b in df["backprop_total"]] if v > 0]
+    if positive:  # a log axis needs at least one positive value
+        ax.set_xscale("log")
+    else:
+        ax.text(0.5, 0.5, "no case has an operation count to plot", ha="center",
+                va="center", transform=ax.transAxes)
     ax.set_xlabel("operations (local derivatives + multiplications + additions)")
     ax.legend(loc="lower right")
     ax.grid(True, axis="x", alpha=0.3)

@@ -48,11 +48,23 @@ def test_naive_prediction_equals_execution_on_every_bundled_case(bundled_run):
 def test_committed_reports_match_a_fresh_run(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)  # file names in reports are shown relative to the working folder
     assert main(["report", "--cases", "cases", "--out", str(tmp_path)]) == 0
-    fresh = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*.md")
-             if p.name != "timings.md"}
-    committed = {p.relative_to(REPORTS): p.read_bytes() for p in REPORTS.rglob("*.md")
-                 if p.name != "timings.md" and "handouts" not in p.parts}
+    fresh = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*")
+             if p.is_file() and p.name != "timings.md"}
+    committed = {p.relative_to(REPORTS): p.read_bytes() for p in REPORTS.rglob("*")
+                 if p.is_file() and p.name != "timings.md" and "handouts" not in p.parts}
+    assert any(str(k).endswith(".svg") for k in fresh)  # the plots are compared too
     assert sorted(map(str, fresh)) == sorted(map(str, committed)), \
         "reports/ has missing or extra pages: run `gradcompare report` and commit reports/"
     stale = [str(k) for k in fresh if fresh[k] != committed[k]]
     assert not stale, f"stale reports (run `gradcompare report` and commit): {stale}"
+
+
+def test_committed_handouts_match_a_fresh_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["handout", "--tag", "lecture", "--dir", str(tmp_path)]) == 0
+    fresh = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    committed = {p.name: p.read_bytes() for p in (REPORTS / "handouts").iterdir()}
+    assert len(fresh) >= 10 and sorted(fresh) == sorted(committed), \
+        "run `gradcompare handout --tag lecture` and commit reports/handouts/"
+    stale = [name for name in fresh if fresh[name] != committed[name]]
+    assert not stale, f"stale handouts (run `gradcompare handout --tag lecture`): {stale}"
