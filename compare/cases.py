@@ -135,6 +135,10 @@ def read_number(node: Node, what: str, limits: Limits = DEFAULT_LIMITS) -> float
     if not math.isfinite(value):
         raise CaseError(f"expected a finite number, got '{text}' (too large for a float)",
                         field=what, line=node.line)
+    mantissa = re.split(r"[eE]", text)[0]
+    if value == 0 and any(c in "123456789" for c in mantissa):
+        raise CaseError(f"expected a number, got '{text}', too small for a float (it would "
+                        f"be 0)", field=what, line=node.line)
     return value
 
 

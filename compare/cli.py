@@ -88,6 +88,12 @@ def print_errors(errors: Sequence[GradcompareError]) -> None:
 
 def _run(args: argparse.Namespace, label: str) -> tuple[Run, Library]:
     library, limits = load_selected(args)
+    if not library.cases and not library.errors:
+        # A check of nothing must not pass: a mistyped --tag or an empty file is a mistake.
+        picked = [f"--case {c}" for c in args.case] + [f"--tag {t}" for t in args.tag]
+        raise GradcompareError("no cases selected" + (f" by {' '.join(picked)}" if picked
+                                                       else " (the library is empty)")
+                               + "; `gradcompare list` shows the cases and their tags")
     methods = args.methods.split(",") if getattr(args, "methods", None) else list(METHODS)
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
@@ -117,7 +123,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     run, _ = _run(args, "run")
     df = TABLES[args.table](run)
-    if args.format == "csv":
+    if not run.runs:
+        pass  # nothing ran: only the errors below
+    elif args.format == "csv":
         sys.stdout.write(df.to_csv(index=False))
     elif args.format == "json":
         sys.stdout.write(df.to_json(orient="records", indent=2) + "\n")
@@ -148,7 +156,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(f"wrote {len(written)} files to {out}/ ({len(run.runs)} cases, {passed} pass, "
           f"{len(run.runs) - passed} fail, {len(run.errors)} rejected)")
     print_errors(run.errors)
-    return EXIT_OK
+    return EXIT_INVALID if run.errors else EXIT_OK
 
 
 def report_extras() -> dict:

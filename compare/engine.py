@@ -17,7 +17,10 @@ from .graph import Graph
 from .limits import DEFAULT_LIMITS, Limits
 from .methods import METHODS
 from .primitives import OPS
-from .result import HAS_GRADIENT, NONDIFFERENTIABLE, Result
+from .result import DOMAIN, HAS_GRADIENT, NONDIFFERENTIABLE, NONFINITE, OK, OVERFLOW, Result
+
+# Statuses saying a method found the function or its derivative undefined at the point.
+FAILED_AT_POINT = (DOMAIN, OVERFLOW, NONFINITE)
 
 
 def close(a: Optional[float], b: Optional[float], rel_tol: float = DEFAULT_REL_TOL,
@@ -140,6 +143,12 @@ def judge(run: CaseRun) -> None:
     for m, r in results.items():
         if r.status == "error":
             run.problems.append(f"{m}: {r.note}")
+        elif (r.status in FAILED_AT_POINT and ref is not None and ref.status == OK
+              and not run.kink):
+            # The function and its derivative exist here (the reference computed them), but
+            # this method could not: a wrong domain check or an avoidable overflow.
+            run.problems.append(f"{m}: status {r.status} ({r.note}), but {run.reference} "
+                                f"computed the gradient")
     if expect is not None:
         matched = True
         for m, r in results.items():

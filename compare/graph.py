@@ -87,7 +87,13 @@ class Graph:
         return self.constant(value, name)
 
     def apply(self, name: str, a: int, b: int = -1) -> int:
-        """Append (or reuse) the node `name(a, b)`."""
+        """Append (or reuse) the node `name(a, b)`.
+
+        `e ^ b` is built as `exp(b)`: the same function, drawn and differentiated as the
+        lecture writes it (no constant node e, no ln(e) factor).
+        """
+        if name == "pow" and self.exact.get(a) == "e":
+            name, a, b = "exp", b, -1
         code = CODE[name]
         if self.share:
             key = (code, a, b)

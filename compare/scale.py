@@ -246,9 +246,11 @@ def growth_summary_markdown(sizes: Sequence[int] = SUMMARY_SIZES,
             lines.append("| " + " | ".join(cells) + " |")
             prev = {"naive": naive, "bp": bp, "raw": raw, "cse": cse}
         lines.append("")
-    lines.append("× and + compare with the row above.  * predicted by compare.counting "
-                 "(over the naive budget, not executed; the prediction equals execution "
-                 "wherever both exist).")
+    note = "× and + compare with the row above."
+    if df["predicted"].any():
+        note += ("  * predicted by compare.counting (over the naive budget, not executed; "
+                 "the prediction equals execution wherever both exist).")
+    lines.append(note)
     return "\n".join(lines) + "\n"
 
 

@@ -98,7 +98,7 @@ def test_missing_path_is_a_clear_error(tmp_path, capsys):
 
 def test_report_writes_index_and_pages(library, tmp_path, capsys):
     out = tmp_path / "rep"
-    assert main(["report", "--cases", library(INVALID), "--out", str(out)]) == 0
+    assert main(["report", "--cases", library(INVALID), "--out", str(out)]) == 2  # written, but invalid input is reported
     index = (out / "README.md").read_text()
     assert "[lecture-sum-times](cases/lecture-sum-times.md)" in index
     assert "## Rejected input" in index and "ce-loss" in index
@@ -129,3 +129,24 @@ def test_real_entry_points(library):
         assert proc.returncode == 2, proc.stderr
         assert "expected a number, got boolean 'no'" in proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+def test_check_of_nothing_does_not_pass(tmp_path, capsys):
+    from compare.cli import main
+
+    assert main(["check", "--tag", "no-such-tag"]) == 2
+    assert "no cases selected by --tag no-such-tag" in capsys.readouterr().err
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("cases: []\n")
+    assert main(["check", "--cases", str(empty)]) == 2
+
+
+def test_report_exits_2_when_a_case_is_rejected(tmp_path, capsys):
+    from compare.cli import main
+
+    f = tmp_path / "t.yaml"
+    f.write_text("cases:\n - name: good\n   expression: x*x\n   at: {x: 2}\n"
+                 " - name: bad\n   expression: x +\n   at: {x: 1}\n")
+    assert main(["report", "--cases", str(f), "--out", str(tmp_path / "rep")]) == 2
+    assert (tmp_path / "rep" / "cases" / "good.md").exists()
+    assert "case 'bad'" in capsys.readouterr().err

@@ -166,3 +166,31 @@ def test_huge_exact_values_are_not_printed():
     assert r.details["exact"] == {}
     b = backprop.differentiate(g, {"x": 1.001}, ["x"])
     assert abs(r.gradient["x"] - b.gradient["x"]) <= 1e-9 * abs(b.gradient["x"])
+
+
+def test_e_to_a_power_is_the_exp_node():
+    g = parse("1/(1 + e^-(theta0 + theta1*x))")
+    assert g.describe(g.output) == "1 / (1 + exp(−(theta0 + theta1 · x)))"
+    r = backprop.differentiate(g, {"x": 1.0, "theta0": -3.0, "theta1": 3.0},
+                               ["theta0", "theta1", "x"])
+    assert r.gradient == {"theta0": 0.25, "theta1": 0.25, "x": 0.75}
+    # Only a base that *is* the constant e: 2.718^x stays a power.
+    h = parse("2.718^x")
+    assert "^" in h.describe(h.output)
+
+
+def test_a_method_failing_where_the_reference_answers_fails_the_check():
+    from compare.cases import load_text
+    from compare.engine import judge, run_case
+
+    cases, errors = load_text("cases:\n - name: a\n   expression: log(x) * y\n"
+                              "   at: {x: 2, y: 3}\n", "t.yaml")
+    assert errors == []
+    cr = run_case(cases[0])
+    assert cr.passed
+    cr.results["naive"].status = "domain"   # as a broken domain check would report
+    cr.results["naive"].note = "log of non-positive 2"
+    cr.problems, cr.agrees = [], {}
+    judge(cr)
+    assert cr.problems == ["naive: status domain (log of non-positive 2), but sympy computed "
+                           "the gradient"]
