@@ -29,8 +29,6 @@ from ..sympy_bridge import (exact_number, expression_size, oversized_power, to_s
 NAME = "sympy"
 DIGITS = 40
 SHORT_EXACT = 60   # exact values up to this many characters are shown as text
-
-
 EXACT_TERM_OPS = 30   # an exact intermediate value larger than this is carried as digits
 GUARD_DIGITS = 2 * DIGITS
 
@@ -70,16 +68,25 @@ def _small_exact(value: Any) -> bool:
                    for arg in f.args)
 
 
+def _has_long_integers(v: Any, digits: int) -> bool:
+    """Does `v` hold an integer (or a rational's part) of more than about `digits` digits?
+
+    Checked on bit lengths, before any printing: turning a many-thousand-digit integer into
+    text is slow and, past 4,300 digits, refused by Python itself.
+    """
+    bits = 4 * digits   # a decimal digit carries about 3.3 bits
+    return any(atom.p.bit_length() > bits or atom.q.bit_length() > bits
+               for atom in v.atoms(sympy.Rational))
+
+
 def short_text(v: Any, limit: int = SHORT_EXACT) -> Optional[str]:
     """SymPy's text for `v` when it is at most `limit` characters, else None.
 
     Sizes are checked on the integers first: an exact value with thousands of digits (the
     repeated-squaring chains) is never turned into text at all.
     """
-    bits = limit * 4   # a decimal digit carries about 3.3 bits
-    for atom in v.atoms(sympy.Rational):
-        if atom.p.bit_length() > bits or atom.q.bit_length() > bits:
-            return None
+    if _has_long_integers(v, limit):
+        return None
     text = sympy.sstr(v)
     return text if len(text) <= limit else None
 
@@ -97,8 +104,7 @@ def _clipped_text(v: Any, limit: int) -> str:
     size = expression_size(v)
     if size > limit // 2:
         return f"({size:,} operations written out; too long to show)"
-    if any(atom.p.bit_length() > 4 * limit or atom.q.bit_length() > 4 * limit
-           for atom in v.atoms(sympy.Rational)):
+    if _has_long_integers(v, limit):
         return "(contains integers too long to show)"
     text = sympy.sstr(v)
     return text if len(text) <= limit else text[:limit] + " …"
