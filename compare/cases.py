@@ -25,7 +25,7 @@ from .yamlread import Node, first_problem, read_yaml
 CASE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}\Z")
 FILE_FIELDS = ("title", "description", "cases")
 CASE_FIELDS = ("name", "title", "description", "source", "tags", "expression", "steps", "at",
-               "wrt", "expect", "learning_rate")
+               "wrt", "expect", "learning_rate", "parameters")
 REQUIRED_CASE_FIELDS = ("name", "at")
 EXPECT_FIELDS = ("value", "gradient", "rel_tol", "abs_tol")
 DEFAULT_REL_TOL = 1e-9
@@ -66,6 +66,9 @@ class Case:
     tags: list[str] = field(default_factory=list)
     expect: Optional[Expect] = None
     learning_rate: Optional[float] = None
+    # What a gradient-descent step moves (default: every differentiated variable); the other
+    # variables are data, such as the input x of a neuron.
+    parameters: list[str] = field(default_factory=list)
     file: str = ""
     line: int = 0
 
@@ -242,22 +245,12 @@ def read_case(node: Node, file: str, limits: Limits = DEFAULT_LIMITS) -> Case:
             raise CaseError("no variables: nothing to differentiate", field=where,
                             line=fields_[where].line)
 
-        if "wrt" in fields_:
-            wrt_node = fields_["wrt"]
-            for i, item in enumerate(read_list(wrt_node, "wrt")):
-                var = read_text(item, f"wrt[{i}]")
-                if var not in case.at:
-                    raise CaseError(f"'{var}' is not a variable of this case; variables: "
-                                    f"{', '.join(case.at)}", field=f"wrt[{i}]", line=item.line)
-                if var in case.wrt:
-                    raise CaseError(f"'{var}' is listed twice", field=f"wrt[{i}]",
-                                    line=item.line)
-                case.wrt.append(var)
-            if not case.wrt:
-                raise CaseError("expected at least one variable", field="wrt",
-                                line=wrt_node.line)
-        else:
-            case.wrt = list(case.at)
+        case.wrt = (_read_names(fields_["wrt"], "wrt", list(case.at),
+                                "a variable of this case", "variables")
+                    if "wrt" in fields_ else list(case.at))
+        case.parameters = (_read_names(fields_["parameters"], "parameters", case.wrt,
+                                       "a differentiated variable", "wrt")
+                           if "parameters" in fields_ else list(case.wrt))
 
         if "expect" in fields_:
             case.expect = _read_expect(fields_["expect"], case, limits)
@@ -270,6 +263,23 @@ def read_case(node: Node, file: str, limits: Limits = DEFAULT_LIMITS) -> Case:
         return case
     except GradcompareError as err:
         raise err.located(file=file, line=node.line, case=case_name)
+
+
+def _read_names(node: Node, what: str, allowed: Sequence[str], kind: str, listed: str
+                ) -> list[str]:
+    """A non-empty list of distinct names, each one of `allowed` (wrt, parameters)."""
+    names: list[str] = []
+    for i, item in enumerate(read_list(node, what)):
+        name = read_text(item, f"{what}[{i}]")
+        if name not in allowed:
+            raise CaseError(f"'{name}' is not {kind}; {listed}: {', '.join(allowed)}",
+                            field=f"{what}[{i}]", line=item.line)
+        if name in names:
+            raise CaseError(f"'{name}' is listed twice", field=f"{what}[{i}]", line=item.line)
+        names.append(name)
+    if not names:
+        raise CaseError("expected at least one variable", field=what, line=node.line)
+    return names
 
 
 def _read_expect(node: Node, case: Case, limits: Limits) -> Expect:

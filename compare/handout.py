@@ -460,7 +460,7 @@ def _section_descent(c: _Ctx) -> list[str]:
         lines += [msg("s6_lr_default", lr=format_number(c.lr)), ""]
     gradient = c.cr.results["backprop"].gradient
     new_point = dict(case.at)
-    for var in case.wrt:
+    for var in case.parameters:
         g = gradient.get(var)
         if g is None:
             continue
@@ -472,8 +472,11 @@ def _section_descent(c: _Ctx) -> list[str]:
                f"{format_number(case.at[var])} − {_factor(c.lr)} × {BLANK_MD}")
         lines.append(f"- {lhs} = {rhs} = {c.num(new)}")
     lines.append("")
+    held = [v for v in case.wrt if v not in case.parameters]
+    if held:
+        lines += [msg("s6_held", names=", ".join(md_cell(v) for v in held)), ""]
     fw = forward(case.graph, new_point)
-    point = ", ".join(f"{md_cell(k)} = {c.num(v, hide=k in case.wrt)}"
+    point = ", ".join(f"{md_cell(k)} = {c.num(v, hide=k in case.parameters)}"
                       for k, v in new_point.items())
     old = c.values[case.graph.output]
     if fw.ok:

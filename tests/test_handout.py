@@ -330,3 +330,21 @@ def test_help_has_an_example(capsys):
         cli(["handout", "--help"])
     text = capsys.readouterr().out
     assert "Examples:" in text and "gradcompare handout lecture-sum-times" in text
+
+
+def test_descent_step_moves_only_the_parameters():
+    """The bundled exercise names θ0, θ1 as parameters: the input x is data and stays."""
+    from compare.cases import default_cases_path, load_library
+    from compare.engine import run_case
+    from compare.handout import render
+
+    library = load_library(default_cases_path()).select(["lecture-sigmoid-neuron"], [])
+    case = library.cases[0]
+    assert case.parameters == ["theta0", "theta1"] and "x" in case.wrt
+    for lang, held in (("en", "Held fixed"), ("vi", "Giữ nguyên")):
+        text, _ = render(run_case(case), lang)
+        step = text.split("θ ← θ − α·∇f", 1)[1]
+        assert "theta0 ← theta0 − α·∂f/∂theta0 = -3 − 0.1 × (1/4) = -3.025" in step
+        assert "theta1 ← theta1 − α·∂f/∂theta1 = 3 − 0.1 × (1/4) = 2.975" in step
+        assert "x ← x" not in step and f"{held} " in step
+        assert "x = 1, theta0 = -3.025, theta1 = 2.975" in step

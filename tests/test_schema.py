@@ -89,6 +89,7 @@ cases:
     steps: {f1: x + y, f2: f1 * 2}
     at: {x: 1e-3, y: 2.5}
     learning_rate: 0.1
+    parameters: [x]
 """
 
 
@@ -116,6 +117,8 @@ def test_a_good_file_passes_both():
     ("rel_tol: 1e-9", "rel_tol: -0.5"),                      # negative tolerance
     ("value: -5", "valu: -5"),                               # unknown expect field
     ("learning_rate: 0.1", "learning_rate: 0"),              # not positive
+    ("parameters: [x]", "parameters: []"),                   # empty parameters
+    ("parameters: [x]", "parameters: [x, x]"),               # repeated parameter
     ("tags: [lecture]", "tags: lecture"),                    # not a list
     ("title: demo", "titel: demo"),                          # unknown file field
 ])
