@@ -91,7 +91,7 @@ def _fast(graph: Graph, point: Mapping[str, float], live: list[bool]) -> Optiona
             code = op[i]
             if code in KINKED and live[i]:
                 bv = values[b[i]] if b[i] >= 0 else None
-                if OPS[code].kink(values[a[i]], bv):
+                if KINK[code](values[a[i]], bv):
                     result.kinks.append(i)
     return result
 

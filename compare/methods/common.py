@@ -39,13 +39,16 @@ def finish(result: Result, graph: Graph, fw: Forward) -> Result:
         result.note = result.note or f"gradient not finite for {', '.join(bad)}"
     elif fw.kinks and result.status == OK:
         result.status = NONDIFFERENTIABLE
-        notes = []
-        for i in fw.kinks:
-            prim = OPS[graph.op[i]]
-            notes.append(f"{graph.describe(i)}: {prim.kink_note}")
         result.node = graph.describe(fw.kinks[0])
-        result.note = "; ".join(notes)
+        result.note = "; ".join(kink_text(graph, i) for i in fw.kinks)
     return result
+
+
+def kink_text(graph: Graph, i: int) -> str:
+    """`node: the convention used there`, as a kink is named in every note."""
+    prim = OPS[graph.op[i]]
+    assert prim is not None
+    return f"{graph.describe(i)}: {prim.kink_note}"
 
 
 def derivative_failure(result: Result, graph: Graph, values: list[float], parent: int,
@@ -60,7 +63,7 @@ def derivative_failure(result: Result, graph: Graph, values: list[float], parent
     result.node = graph.describe(parent)
     if prim is not None and prim.kink(a, b):
         result.status = NONDIFFERENTIABLE
-        result.note = f"{result.node}: {prim.kink_note}"
+        result.note = kink_text(graph, parent)
     else:
         result.status = DOMAIN
         result.note = f"local derivative of {result.node} undefined ({err})"

@@ -221,12 +221,15 @@ def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
         result.note = f"SymPy did not finish within {limits.sympy_seconds:g} s"
         return result
     if status == CRASHED:
-        exhausted = str(data).startswith(("RecursionError", "MemoryError"))
         # Running out of stack or memory is the expression's size, not a wrong answer.
-        result.status = TOO_LARGE if exhausted else ERROR
-        result.note = (f"SymPy ran out of {'stack' if data.startswith('Rec') else 'memory'} "
-                       f"(limit sympy_memory_mb = {limits.sympy_memory_mb:g})"
-                       if exhausted else f"SymPy failed: {data}")
+        result.status, result.note = ERROR, f"SymPy failed: {data}"
+        if data.startswith("MemoryError"):
+            result.status = TOO_LARGE
+            result.note = (f"SymPy ran out of memory (limit sympy_memory_mb = "
+                           f"{limits.sympy_memory_mb:g})")
+        elif data.startswith("RecursionError"):
+            result.status = TOO_LARGE
+            result.note = "SymPy ran out of stack: the expression is nested too deeply for it"
         return result
     result.value = data["value"]
     result.gradient = dict(data["gradient"])
