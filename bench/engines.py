@@ -155,7 +155,99 @@ def run_torch(family: str, n: int) -> tuple[float, Any]:
     return float(w[0][0].grad), loss
 
 
-ENGINES: dict[str, Callable[[str, int], tuple[float, Any]]] = {"gradcompare": run_gradcompare}
+# -- the floor: the least a pure-Python reverse mode does per node ----------------------------
+LEAF, RELU, ADD, SUB, MUL = range(5)
+
+
+class Tape:
+    """A minimal eager tape: values computed while recording, derivatives written inline.
+
+    No table, no dependence tracking, no counting, no error checks, no names: what remains is
+    the interpretive cost of one node in CPython, the floor any pure-Python engine pays.  It is
+    not part of gradcompare; it is here to show how far gradcompare's per-node cost is from it.
+    """
+
+    __slots__ = ("val", "a", "b", "kind")
+
+    def __init__(self) -> None:
+        self.val: list[float] = []
+        self.a: list[int] = []
+        self.b: list[int] = []
+        self.kind: list[int] = []
+
+    def node(self, kind: int, value: float, a: int = -1, b: int = -1) -> int:
+        self.val.append(value)
+        self.a.append(a)
+        self.b.append(b)
+        self.kind.append(kind)
+        return len(self.val) - 1
+
+    def backward(self, out: int) -> list[float]:
+        val, ga, gb, kind = self.val, self.a, self.b, self.kind
+        grad = [0.0] * len(val)
+        grad[out] = 1.0
+        for u in range(out, -1, -1):
+            g = grad[u]
+            k = kind[u]
+            if k == MUL:
+                x, y = ga[u], gb[u]
+                grad[x] += g * val[y]
+                grad[y] += g * val[x]
+            elif k == ADD:
+                grad[ga[u]] += g
+                grad[gb[u]] += g
+            elif k == RELU:
+                if val[u] > 0:
+                    grad[ga[u]] += g
+            elif k == SUB:
+                grad[ga[u]] += g
+                grad[gb[u]] -= g
+        return grad
+
+
+def run_tape(family: str, n: int) -> tuple[float, Any]:
+    t = Tape()
+    node, val = t.node, t.val
+    if family == "chain":
+        x = v = node(LEAF, 0.5)
+        for _ in range(n):
+            a = val[v]
+            v = node(RELU, a if a > 0 else 0.0, v)
+        return t.backward(v)[x], t
+    if family == "lattice":
+        x = v = node(LEAF, -0.4)
+        for _ in range(n):
+            a = val[v]
+            m = node(MUL, a * a, v, v)
+            v = node(ADD, val[m] + a, m, v)
+        return t.backward(v)[x], t
+    xs_f, w_f, b_f, v_f = _mlp_values(n)
+    xs = [node(LEAF, z) for z in xs_f]
+    w = [[node(LEAF, z) for z in row] for row in w_f]
+    units = []
+    for j in range(HIDDEN):
+        s = node(MUL, val[w[j][0]] * val[xs[0]], w[j][0], xs[0])
+        for i in range(1, n):
+            p = node(MUL, val[w[j][i]] * val[xs[i]], w[j][i], xs[i])
+            s = node(ADD, val[s] + val[p], s, p)
+        bj = node(LEAF, b_f[j])
+        s = node(ADD, val[s] + val[bj], s, bj)
+        units.append(node(RELU, max(val[s], 0.0), s))
+    vs = [node(LEAF, z) for z in v_f]
+    y = node(MUL, val[vs[0]] * val[units[0]], vs[0], units[0])
+    for j in range(1, HIDDEN):
+        p = node(MUL, val[vs[j]] * val[units[j]], vs[j], units[j])
+        y = node(ADD, val[y] + val[p], y, p)
+    c = node(LEAF, 0.05)
+    y = node(ADD, val[y] + val[c], y, c)
+    half = node(LEAF, 0.5)
+    d = node(SUB, val[y] - val[half], y, half)
+    loss = node(MUL, val[d] * val[d], d, d)
+    return t.backward(loss)[w[0][0]], t
+
+
+ENGINES: dict[str, Callable[[str, int], tuple[float, Any]]] = {"gradcompare": run_gradcompare,
+                                                                "floor": run_tape}
 if Value is not None:
     ENGINES["micrograd"] = run_micrograd
 if torch is not None:

@@ -78,6 +78,10 @@ class Builder:
         """The variable `name` (made on first use)."""
         return self.graph.variable(name)
 
+    def vars(self, names: Iterable[str]) -> list[int]:
+        """The variables `names` (each made on first use), in one step: a layer's weights."""
+        return self.graph.variables_of(list(names))
+
     def const(self, value: float, exact: Optional[Exact] = None) -> int:
         """A constant, made once per value in this builder."""
         node = self._consts.get(value) if exact is None else None
@@ -218,15 +222,16 @@ def mlp(n: int, hidden: int = 4, activation: str = "tanh") -> Instance:
     act = getattr(b, activation)
     mul, add = b.mul, b.add
     point: dict[str, float] = {f"x{i}": math.sin(i + 1.0) for i in range(n)}
-    xs = [b.var(name) for name in point]
+    xs = b.vars(point)
+    root = math.sqrt(n)
     units = []
     for j in range(hidden):
-        s = -1
-        for i in range(n):
-            name = f"w{j}_{i}"
-            point[name] = math.cos(3.0 * i + j) / math.sqrt(n)
-            term = mul(b.var(name), xs[i])
-            s = term if s < 0 else add(s, term)
+        names = [f"w{j}_{i}" for i in range(n)]
+        point.update(zip(names, [math.cos(3.0 * i + j) / root for i in range(n)]))
+        ws = b.vars(names)
+        s = mul(ws[0], xs[0])
+        for i in range(1, n):
+            s = add(s, mul(ws[i], xs[i]))
         point[f"b{j}"] = 0.1 * (j % 3) - 0.1
         units.append(act(add(s, b.var(f"b{j}"))))
     y = -1

@@ -8,14 +8,12 @@ from itertools import count
 from typing import Mapping, Optional, Sequence
 
 from .graph import Graph
-from .primitives import CONST, OPS, VAR
+from .primitives import AT_ZERO, CONST, OPS, VAR
 from .result import DOMAIN, NONFINITE, OK, OVERFLOW
 
-KINKED = frozenset(i for i, p in enumerate(OPS) if p is not None and p.kink_tangent is not None)
+KINKED = frozenset(i for i, p in enumerate(OPS) if p is not None and p.kink_at)
 # The table's evaluation functions by op code (None for the leaves): the fast loop's dispatch.
 EVALUATE = [p.evaluate if p is not None else None for p in OPS]
-# The table's kink tests by op code, for the operations that have kinks (None elsewhere).
-KINK = [p.kink if i in KINKED else None for i, p in enumerate(OPS)]
 
 
 @dataclass
@@ -83,17 +81,34 @@ def _fast(graph: Graph, point: Mapping[str, float], live: list[bool]) -> Optiona
         return None
     if not math.isfinite(sum(values)):
         return None
-    result = Forward(values, live, graph.output, operations=count)
+    return Forward(values, live, graph.output, operations=count,
+                   kinks=kinks_of(graph, values, live))
+
+
+def kinks_of(graph: Graph, values: list[float], live: Optional[list[bool]] = None) -> list[int]:
+    """The live nodes sitting on a kink, in node order (`live` is computed when not given).
+
+    Ruled out for the whole graph where the table's kink places allow it: an AT_ZERO kink needs
+    an argument equal to 0, so when the graph has no tie-kinked operation and no value is 0
+    there is none, and no node is tested one by one.
+    """
     op = graph.op
-    if any(op.count(code) for code in KINKED):
-        a, b = graph.a, graph.b
-        for i in range(n):
-            code = op[i]
-            if code in KINKED and live[i]:
-                bv = values[b[i]] if b[i] >= 0 else None
-                if KINK[code](values[a[i]], bv):
-                    result.kinks.append(i)
-    return result
+    present = KINKED.intersection(op)
+    if not present or (0.0 not in values
+                       and all(OPS[code].kink_at == AT_ZERO for code in present)):
+        return []
+    a, b = graph.a, graph.b
+    found = []
+    for i, code in enumerate(op):
+        if code in present:
+            y = b[i]
+            if OPS[code].kink(values[a[i]], values[y] if y >= 0 else None):
+                found.append(i)
+    if found:
+        if live is None:
+            live = graph.live()
+        found = [i for i in found if live[i]]
+    return found
 
 
 def _careful(graph: Graph, point: Mapping[str, float], live: list[bool]) -> Forward:
@@ -158,47 +173,22 @@ def values_and_dependence(graph: Graph, point: Mapping[str, float], wrt: Sequenc
         if node is not None:
             dep[node] = 1
     evaluate = EVALUATE
-    op = graph.op
-    kinks: list[int] = []
     try:
-        if not any(op.count(code) for code in KINKED):
-            for i, code, x, y in zip(count(), op, graph.a, graph.b):
-                if code > CONST:
-                    if y < 0:
-                        values[i] = evaluate[code](values[x])
-                        if dep[x]:
-                            dep[i] = 1
-                    else:
-                        values[i] = evaluate[code](values[x], values[y])
-                        if dep[x] or dep[y]:
-                            dep[i] = 1
-        else:   # the same loop, also asking the table whether a node sits on a kink
-            kink_of, found = KINK, kinks.append
-            for i, code, x, y in zip(count(), op, graph.a, graph.b):
-                if code > CONST:
-                    kink = kink_of[code]
-                    if y < 0:
-                        av = values[x]
-                        values[i] = evaluate[code](av)
-                        if dep[x]:
-                            dep[i] = 1
-                        if kink is not None and kink(av, None):
-                            found(i)
-                    else:
-                        av, bv = values[x], values[y]
-                        values[i] = evaluate[code](av, bv)
-                        if dep[x] or dep[y]:
-                            dep[i] = 1
-                        if kink is not None and kink(av, bv):
-                            found(i)
+        for i, code, x, y in zip(count(), graph.op, graph.a, graph.b):
+            if code > CONST:
+                if y < 0:
+                    values[i] = evaluate[code](values[x])
+                    if dep[x]:
+                        dep[i] = 1
+                else:
+                    values[i] = evaluate[code](values[x], values[y])
+                    if dep[x] or dep[y]:
+                        dep[i] = 1
     except (ArithmeticError, ValueError, TypeError):
         return None
     if not math.isfinite(sum(values)):
         return None
-    if kinks:   # only live nodes count as kinks of the function
-        live = graph.live()
-        kinks = [i for i in kinks if live[i]]
-    return values, dep, kinks
+    return values, dep, kinks_of(graph, values)
 
 
 def _stop(result: Forward, count: int, status: str, node: int, graph: Graph,

@@ -66,6 +66,28 @@ class Graph:
             self.output = node
         return node
 
+    def variables_of(self, names: list[str]) -> list[int]:
+        """The variables `names` (made on first use), many at once: a layer's weights.
+
+        New names are appended in one step (list extends rather than one call per name), which
+        is most of the cost of building a layer with named parameters.
+        """
+        first = len(self.op)
+        fresh = dict.fromkeys(names)
+        if not self.variables.keys().isdisjoint(fresh):
+            fresh = dict.fromkeys(name for name in fresh if name not in self.variables)
+        k = len(fresh)
+        if k:
+            nodes = range(first, first + k)
+            self.op.extend([VAR] * k)
+            self.a.extend([-1] * k)
+            self.b.extend([-1] * k)
+            self.variables.update(zip(fresh, nodes))
+            self.var_name.update(zip(nodes, fresh))
+        if names:
+            self.output = self.variables[names[-1]]
+        return [self.variables[name] for name in names]
+
     def constant(self, value: float, exact: Optional[Exact] = None) -> int:
         """A constant leaf.  `exact` is its exact value (defaults to the float's decimal)."""
         if exact is None:

@@ -13,12 +13,17 @@ sqrt'(0) is infinite (reported as not differentiable).
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 import sympy
 
 Number = float
+# The places a primitive can have a kink, declared rather than coded so that the forward pass can
+# rule kinks out for a whole graph at once (no value is 0: no AT_ZERO kink anywhere).
+AT_ZERO = "a = 0"     # at argument 0: relu, abs, sqrt
+AT_TIE = "a = b"      # where the two arguments are equal: max, min
 # A local partial derivative: (a, b, out) -> d out / d arg.  b is None for unary primitives.
 Partial = Callable[[float, Optional[float], float], float]
 
@@ -38,14 +43,22 @@ class Primitive:
     infix: bool = False
     # Returns a reason when (a, b) is outside the domain, else None.
     domain: Callable[[float, Optional[float]], Optional[str]] = lambda a, b: None
-    # True where the operation is not differentiable (a kink); the partials then give the
-    # convention stated in `kink_note`.
-    kink: Callable[[float, Optional[float]], bool] = lambda a, b: False
+    # Where the operation is not differentiable (a kink): AT_ZERO, AT_TIE or "" (nowhere).  The
+    # partials there give the convention stated in `kink_note`.
+    kink_at: str = ""
     kink_note: str = ""
     # Directional derivative at a kink: (a, b, tangent_a, tangent_b) -> tangent of the output.
     # Used to report the exact one-sided derivatives there.
     kink_tangent: Optional[Callable[[float, Optional[float], float, float], float]] = None
     aliases: tuple[str, ...] = field(default=())
+
+    def kink(self, a: float, b: Optional[float]) -> bool:
+        """True where the operation is not differentiable at (a, b)."""
+        if self.kink_at == AT_ZERO:
+            return a == 0
+        if self.kink_at == AT_TIE:
+            return a == b
+        return False
 
 
 def _sigmoid(a: float) -> float:
@@ -121,19 +134,19 @@ def _declare(p: Primitive) -> Primitive:
 
 
 ADD = _declare(Primitive(
-    "add", 2, lambda a, b: a + b,
+    "add", 2, operator.add,
     (lambda a, b, o: 1.0, lambda a, b, o: 1.0), ("1", "1"),
     lambda a, b: a + b, "+", infix=True))
 SUB = _declare(Primitive(
-    "sub", 2, lambda a, b: a - b,
+    "sub", 2, operator.sub,
     (lambda a, b, o: 1.0, lambda a, b, o: -1.0), ("1", "-1"),
     lambda a, b: a - b, "−", infix=True))
 MUL = _declare(Primitive(
-    "mul", 2, lambda a, b: a * b,
+    "mul", 2, operator.mul,
     (lambda a, b, o: b, lambda a, b, o: a), ("{b}", "{a}"),
     lambda a, b: a * b, "·", infix=True))
 DIV = _declare(Primitive(
-    "div", 2, lambda a, b: a / b,
+    "div", 2, operator.truediv,
     (lambda a, b, o: 1.0 / b, lambda a, b, o: -(a / b) / b), ("1/{b}", "−{a}/{b}²"),
     lambda a, b: a / b, "/", infix=True,
     domain=lambda a, b: "division by zero" if b == 0 else None))
@@ -143,7 +156,7 @@ POW = _declare(Primitive(
     ("{b}·{a}^({b}−1)", "{out}·ln({a})"),
     lambda a, b: a**b, "^", infix=True, domain=_pow_domain))
 NEG = _declare(Primitive(
-    "neg", 1, lambda a: -a, (lambda a, b, o: -1.0,), ("-1",),
+    "neg", 1, operator.neg, (lambda a, b, o: -1.0,), ("-1",),
     lambda a: -a, "−"))
 EXP = _declare(Primitive(
     "exp", 1, math.exp, (lambda a, b, o: o,), ("exp({a})",),
@@ -156,7 +169,7 @@ SQRT = _declare(Primitive(
     "sqrt", 1, math.sqrt, (lambda a, b, o: 0.5 / o,), ("1/(2·√{a})",),
     sympy.sqrt, "sqrt",
     domain=lambda a, b: f"sqrt of negative {a:g}" if a < 0 else None,
-    kink=lambda a, b: a == 0,
+    kink_at=AT_ZERO,
     kink_note="sqrt'(0) is infinite",
     kink_tangent=_sqrt_tangent))
 SIN = _declare(Primitive(
@@ -178,27 +191,27 @@ RELU = _declare(Primitive(
     "relu", 1, lambda a: a if a > 0 else 0.0, (lambda a, b, o: 1.0 if a > 0 else 0.0,),
     ("[{a} > 0]",),
     lambda a: sympy.Max(a, 0), "relu",
-    kink=lambda a, b: a == 0,
+    kink_at=AT_ZERO,
     kink_note="relu'(0) taken as 0 (as PyTorch and micrograd do; SymPy says Heaviside(0) = 1/2)",
     kink_tangent=lambda a, b, ta, tb: max(ta, 0.0)))
 ABS = _declare(Primitive(
     "abs", 1, abs, (lambda a, b, o: float(_sign(a)),), ("sign({a})",),
     sympy.Abs, "abs",
-    kink=lambda a, b: a == 0,
+    kink_at=AT_ZERO,
     kink_note="abs'(0) taken as 0 (sign(0) = 0, as PyTorch does)",
     kink_tangent=lambda a, b, ta, tb: abs(ta)))
 MAX = _declare(Primitive(
     "max", 2, _max_ab, (_tie_share(True), _tie_share(False)),
     ("[{a} ≥ {b}]", "[{b} ≥ {a}]"),
     sympy.Max, "max",
-    kink=lambda a, b: a == b,
+    kink_at=AT_TIE,
     kink_note="max at a tie passes 1/2 to each argument (as PyTorch's maximum does)",
     kink_tangent=lambda a, b, ta, tb: max(ta, tb)))
 MIN = _declare(Primitive(
     "min", 2, _min_ab, (_tie_share(True), _tie_share(False)),
     ("[{a} ≤ {b}]", "[{b} ≤ {a}]"),
     sympy.Min, "min",
-    kink=lambda a, b: a == b,
+    kink_at=AT_TIE,
     kink_note="min at a tie passes 1/2 to each argument (as PyTorch's minimum does)",
     kink_tangent=lambda a, b, ta, tb: min(ta, tb)))
 

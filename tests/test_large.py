@@ -117,6 +117,12 @@ CASES = [
     ("1 / (x - x)", {"x": 2}),
     ("sqrt(x) + x", {"x": 0}),
     ("sin(exp(x))", {"x": 800}),
+    # The kink screen: a tie with no zero anywhere; a zero made inside; zeros with no kink;
+    # the negative zero.
+    ("max(x, y) + relu(x)", {"x": 1, "y": 1}),
+    ("relu(x - y) + abs(x)", {"x": 1.5, "y": 1.5}),
+    ("relu(x) * 0 + abs(y - 2)", {"x": -1, "y": 3}),
+    ("relu(-x) + x", {"x": 0}),
 ]
 
 

@@ -18,7 +18,7 @@ import sympy
 import compare
 from compare.forward import forward
 from compare.methods import backprop, naive
-from compare.primitives import FUNCTIONS, PRIMITIVES, Primitive
+from compare.primitives import AT_TIE, AT_ZERO, FUNCTIONS, PRIMITIVES, Primitive
 
 NAMES = list(PRIMITIVES)
 DIGITS = 30
@@ -225,6 +225,19 @@ def test_table_entry_shape(name):
     assert prim.to_sympy(*syms).free_symbols <= set(syms)
     if prim.kink_tangent is not None:
         assert prim.kink_note, f"{name} has a kink rule but no kink_note"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_kink_place_is_declared_with_its_one_sided_rule(name):
+    """A primitive names where its kinks are (the forward pass screens graphs by it) exactly
+    when it gives the one-sided rule there; the kink test follows the declared place."""
+    prim = PRIMITIVES[name]
+    assert prim.kink_at in ("", AT_ZERO, AT_TIE)
+    assert bool(prim.kink_at) == (prim.kink_tangent is not None)
+    b = 0.0 if prim.arity == 2 else None
+    assert prim.kink(0.0, b) == bool(prim.kink_at)
+    assert prim.kink(-0.0, b) == bool(prim.kink_at)
+    assert not prim.kink(0.25, -0.5 if prim.arity == 2 else None)
 
 
 @pytest.mark.parametrize("name", KINKED)

@@ -39,6 +39,21 @@ def test_builder_reuses_constants_and_checks_nodes():
     assert b.op("tanh", x) == len(b.graph) - 1
 
 
+def test_builder_makes_many_variables_at_once():
+    b = F.Builder()
+    x = b.var("x")
+    nodes = b.vars(["w0", "x", "w1", "w0"])     # an existing name and a repeated one
+    assert nodes == [1, x, 2, 1]
+    assert b.graph.variables == {"x": 0, "w0": 1, "w1": 2}
+    assert b.graph.var_name == {0: "x", 1: "w0", 2: "w1"}
+    assert (b.graph.op, b.graph.a, b.graph.b) == ([0, 0, 0], [-1] * 3, [-1] * 3)
+    assert b.vars([]) == [] and len(b.graph) == 3
+    one_by_one = F.Builder()
+    for name in ["x", "w0", "w1"]:
+        one_by_one.var(name)
+    assert (one_by_one.graph.op, one_by_one.graph.variables) == (b.graph.op, b.graph.variables)
+
+
 def test_builder_with_hash_consing_shares():
     b = F.Builder(share=True)
     x = b.var("x")
