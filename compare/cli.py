@@ -16,6 +16,7 @@ from .cases import Library, default_cases_path, load_library
 from .engine import Run, run_library
 from .errors import GradcompareError
 from .limits import DEFAULT_LIMITS, Limits
+from .fmt import plural
 from .methods import METHODS
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
@@ -112,7 +113,7 @@ def cmd_list(args: argparse.Namespace) -> int:
              c.title or c.text] for c in library.cases]
     if rows:
         print(md_table(rows, ["case", "where", "tags", "variables", "title"]))
-    print(f"{len(library.cases)} cases in {len(library.files)} files"
+    print(f"{plural(len(library.cases), 'case')} in {plural(len(library.files), 'file')}"
           + (f", {len(library.errors)} rejected" if library.errors else ""))
     print_errors(library.errors)
     return EXIT_INVALID if library.errors else EXIT_OK
@@ -153,7 +154,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out)
     written = write_report(run, out, **report_extras())
     passed = sum(cr.passed for cr in run.runs)
-    print(f"wrote {len(written)} files to {out}/ ({len(run.runs)} cases, {passed} pass, "
+    print(f"wrote {plural(len(written), 'file')} to {out}/ ({plural(len(run.runs), 'case')}, "
+          f"{passed} pass, "
           f"{len(run.runs) - passed} fail, {len(run.errors)} rejected)")
     print_errors(run.errors)
     return EXIT_INVALID if run.errors else EXIT_OK
@@ -177,7 +179,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         rows = [[cr.case.name, f"{cr.case.file}:{cr.case.line}", problem]
                 for cr in failed for problem in cr.problems]
         print(md_table(rows, ["case", "where", "problem"]))
-    print(f"{len(run.runs)} cases checked: {len(run.runs) - len(failed)} pass, {len(failed)} "
+    print(f"{plural(len(run.runs), 'case')} checked: {len(run.runs) - len(failed)} pass, "
+          f"{len(failed)} "
           f"fail, {len(run.errors)} rejected")
     if run.errors:
         print_errors(run.errors)

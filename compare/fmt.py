@@ -44,3 +44,8 @@ def format_number(x: Optional[float], digits: int = 6) -> str:
     if len(short.lstrip("-")) <= digits + 2 and "e" not in short:
         return short
     return f"{x:.{digits}g}"
+
+
+def plural(n: int, noun: str) -> str:
+    """`1 case`, `2 cases`: a count with its noun (English; nouns that take an s)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

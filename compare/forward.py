@@ -164,8 +164,9 @@ def values_and_dependence(graph: Graph, point: Mapping[str, float], wrt: Sequenc
     n = len(graph)
     values = [0.0] * n
     dep = bytearray(n + 1)
-    for node, name in graph.var_name.items():
-        values[node] = float(point[name])
+    var_name = graph.var_name
+    for node, value in zip(var_name, map(float, map(point.__getitem__, var_name.values()))):
+        values[node] = value
     for node, value in graph.const.items():
         values[node] = value
     for name in wrt:

@@ -9,6 +9,7 @@ recursion (depth is still limited, by compare.limits, to keep the symbolic metho
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import unicodedata
@@ -177,8 +178,11 @@ def parse_into(graph: Graph, text: str, env: Optional[Mapping[str, int]] = None,
                 nxt = tokens[k + 1] if k + 1 < len(tokens) else None
                 if nxt is not None and nxt[1] == "(":
                     if tok not in FUNCTIONS:
-                        raise ParseError(f"unknown function '{tok}' at column {col}; known: "
-                                         f"{KNOWN_FUNCTIONS}", column=col)
+                        close = difflib.get_close_matches(tok.lower(), FUNCTIONS, n=1)
+                        hint = (f" (did you mean '{close[0]}'?)" if close else
+                                f"; known: {KNOWN_FUNCTIONS}")
+                        raise ParseError(f"unknown function '{tok}' at column {col}{hint}",
+                                         column=col)
                     depth += 1
                     if depth > limits.max_nesting:
                         raise LimitError(f"nesting deeper than {limits.max_nesting} at column "

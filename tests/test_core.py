@@ -6,6 +6,7 @@ import pytest
 
 import compare
 from compare.counting import predict_naive, shape
+from compare.errors import ParseError
 from compare.methods import METHODS, backprop, naive, symbolic
 from compare.parser import parse, parse_steps
 
@@ -194,3 +195,23 @@ def test_a_method_failing_where_the_reference_answers_fails_the_check():
     judge(cr)
     assert cr.problems == ["naive: status domain (log of non-positive 2), but sympy computed "
                            "the gradient"]
+
+
+@pytest.mark.parametrize("text,message", [
+    ("sine(x)", "unknown function 'sine' at column 1 (did you mean 'sin'?)"),
+    ("x + Tanh(x)", "unknown function 'Tanh' at column 5 (did you mean 'tanh'?)"),
+    ("frob(x)", "unknown function 'frob' at column 1; known: exp, log, sqrt, sin, cos, tan, "
+                "tanh, sigmoid, relu, abs, max, min"),
+])
+def test_unknown_function_suggests_the_closest_name(text, message):
+    with pytest.raises(ParseError) as err:
+        parse(text)
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize("method", ["naive", "backprop"])
+def test_a_derivative_that_cannot_be_evaluated_stops_the_walk(method):
+    # sqrt'(0) = 1/(2·sqrt(0)) is infinite: the first local derivative fails, nothing is known.
+    r = METHODS[method](parse("sqrt(x + x)"), {"x": 0.0}, ["x"])
+    assert r.status == "nondifferentiable" and r.gradient == {"x": None}
+    assert r.counts.total == 0 and "sqrt'(0) is infinite" in r.note

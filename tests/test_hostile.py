@@ -223,7 +223,7 @@ def test_check_command_exits_2_names_the_problem_and_runs_the_good_case(name, ba
     out, err = capsys.readouterr()
     assert code == 2
     assert "Traceback" not in out + err
-    assert "1 cases checked: 1 pass, 0 fail, 1 rejected" in out
+    assert "1 case checked: 1 pass, 0 fail, 1 rejected" in out
     lines = [line for line in err.splitlines() if line.startswith("error: ")]
     assert len(lines) == 1 and matches(lines[0][len("error: "):], expected_message(name)), err
 
@@ -301,7 +301,7 @@ def test_pipes_folders_links_and_binary_files_do_not_hang_or_crash(tmp_path):
     assert "error: lib/empty.yaml:1: the file is empty; expected a mapping with a 'cases' " \
            "list" in err
     assert "error: lib/nocases.yaml:1: no 'cases' list in this file" in err
-    assert "1 cases in 9 files, 8 rejected" in proc.stdout
+    assert "1 case in 9 files, 8 rejected" in proc.stdout
 
 
 # -- numeric trouble at the point: statuses, not errors --------------------------------------

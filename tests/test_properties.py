@@ -222,6 +222,12 @@ def test_methods_agree_with_each_other_and_with_finite_differences(text, point, 
         assert _agree(b.gradient[v], fd, 1e-5, fd_floor), (v, b.gradient[v], fd, d1, d2)
 
 
+def _stopped_early(r) -> bool:
+    """A local derivative could not be evaluated (sqrt'(0) = ∞): the walk stopped there, the
+    whole gradient is unknown and the counts are the work done until then (sqrt(x + x) at 0)."""
+    return r.status == "nondifferentiable" and all(g is None for g in r.gradient.values())
+
+
 def _ok_point(g: Graph, point: dict):
     fw = forward(g, point)
     assume(fw.ok)
@@ -234,9 +240,12 @@ def test_naive_prediction_equals_execution(text, point, wrt_mask):
     g, point, wrt = _setup(text, point, wrt_mask)
     _ok_point(g, point)
     r = naive.differentiate(g, point, wrt)
-    assume(r.status in ("ok", "nondifferentiable", "nonfinite"))  # the whole walk ran
+    assume(r.status in ("ok", "nondifferentiable", "nonfinite"))
     predicted, paths = predict_naive(g, wrt)
     assert not r.predicted
+    if _stopped_early(r):
+        assert r.counts.total < predicted.total
+        return
     assert r.counts == predicted
     # Additions: P − 1 per variable reached by P paths.
     assert r.counts.additions == sum(max(p - 1, 0) for p in paths.values())
@@ -251,6 +260,9 @@ def test_backprop_counts_follow_the_definitions(text, point, wrt_mask):
     r = backprop.differentiate(g, point, wrt)
     assume(r.status in ("ok", "nondifferentiable", "nonfinite"))
     relevant = shape(g, wrt).relevant_edges
+    if _stopped_early(r):
+        assert r.counts.derivatives < relevant
+        return
     assert r.counts.derivatives == relevant
     assert r.counts.multiplications == relevant
     # Contributions into each node: relevant edges (from live parents) ending there.

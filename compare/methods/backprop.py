@@ -95,10 +95,13 @@ def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
                     adds += 1
     except (ValueError, ZeroDivisionError, OverflowError) as err:
         return _timed(derivative_failure(result, graph, values, u, err, wrt), t0, edges, adds)
-    for name in wrt:
-        node = graph.variables.get(name)
-        g = grad[node] if node is not None else None
-        result.gradient[name] = g if g is not None else 0.0
+    # A variable that received nothing (unused, or not in the graph) has gradient 0.
+    grad.append(0.0)              # grad[-1]: where variables missing from the graph look
+    variables = graph.variables
+    gradient = dict(zip(wrt, map(grad.__getitem__, [variables.get(v, -1) for v in wrt])))
+    if None in gradient.values():
+        gradient = {v: 0.0 if g is None else g for v, g in gradient.items()}
+    result.gradient = gradient
     _timed(result, t0, edges, adds)
     return finish(result, graph, fw)
 

@@ -33,7 +33,11 @@ def local(graph: Graph, values: list[float], parent: int, position: int) -> floa
 
 def finish(result: Result, graph: Graph, fw: Forward) -> Result:
     """Set the status from the gradient and the kinks met on the way."""
-    bad = [v for v, g in result.gradient.items() if g is None or not math.isfinite(g)]
+    grads = result.gradient.values()
+    if None not in grads and all(map(math.isfinite, grads)):
+        bad = []
+    else:
+        bad = [v for v, g in result.gradient.items() if g is None or not math.isfinite(g)]
     if bad:
         result.status = NONFINITE if result.status == OK else result.status
         result.note = result.note or f"gradient not finite for {', '.join(bad)}"
