@@ -4,12 +4,16 @@ Each engine builds the *same* graph (chain of relu, lattice v ← v·v + v, one-
 squared loss), runs forward and backward, and is timed end to end (build + forward + backward)
 in one process, the engines taking turns.  Times are per node of gradcompare's graph (leaves
 included), the best of --repeat runs.  micrograd 0.1.0 has only +, ·, ** and relu, so relu is
-the unary operation and the MLP's activation.  PyTorch uses 0-dim float64 tensors.
+the unary operation and the MLP's activation.  PyTorch uses 0-dim float64 tensors.  A fourth
+engine, "floor", is a minimal pure-Python tape (values computed while recording, derivatives
+written inline, nothing checked or counted): the least per-node cost CPython allows, measured
+beside the others to show how much of gradcompare's time is its own.
 
     pip install micrograd==0.1.0 torch==2.13.0     # the `bench` extra
     python bench/engines.py                        # the full table (a few minutes)
     python bench/engines.py --sizes 2000 --repeat 3 --quick   # only the engine table
     python bench/engines.py --sizes none                       # only the other parts
+    python bench/engines.py --sizes 200000 --quick --engines micrograd   # one engine per process
 
 Also printed: memory per node (tracemalloc peak during build + forward + backward; PyTorch's
 C++ allocations are invisible to tracemalloc, so it gets the growth of the process's resident
@@ -409,10 +413,17 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--sizes", default="2000,20000,200000", help="target node counts")
     p.add_argument("--families", default="chain,lattice,mlp")
     p.add_argument("--repeat", type=int, default=5, help="runs per engine, best is kept")
+    p.add_argument("--engines", default=",".join(ENGINES),
+                   help="which engines (gradcompare always runs: it is the reference); one per "
+                        "process keeps micrograd's garbage out of the others' collections")
     p.add_argument("--quick", action="store_true",
                    help="skip the million-node, deep-chain and survival parts")
     args = p.parse_args(argv)
     sizes = [] if args.sizes == "none" else [int(float(s)) for s in args.sizes.split(",")]
+    wanted = {"gradcompare", *args.engines.split(",")}
+    for name in list(ENGINES):
+        if name not in wanted:
+            del ENGINES[name]
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores; engines: "
           f"{', '.join(ENGINES)}"
           + (f" (torch {torch.__version__}, {torch.get_num_threads()} threads)" if torch else ""))
