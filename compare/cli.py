@@ -15,8 +15,8 @@ from typing import Callable, Optional, Sequence
 from .cases import Library, default_cases_path, load_library
 from .engine import Run, run_library
 from .errors import GradcompareError
-from .limits import DEFAULT_LIMITS, Limits
 from .fmt import plural
+from .limits import DEFAULT_LIMITS, Limits
 from .methods import METHODS
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
@@ -155,8 +155,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     written = write_report(run, out, **report_extras())
     passed = sum(cr.passed for cr in run.runs)
     print(f"wrote {plural(len(written), 'file')} to {out}/ ({plural(len(run.runs), 'case')}, "
-          f"{passed} pass, "
-          f"{len(run.runs) - passed} fail, {len(run.errors)} rejected)")
+          f"{passed} pass, {len(run.runs) - passed} fail, {len(run.errors)} rejected)")
     print_errors(run.errors)
     return EXIT_INVALID if run.errors else EXIT_OK
 
@@ -180,8 +179,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 for cr in failed for problem in cr.problems]
         print(md_table(rows, ["case", "where", "problem"]))
     print(f"{plural(len(run.runs), 'case')} checked: {len(run.runs) - len(failed)} pass, "
-          f"{len(failed)} "
-          f"fail, {len(run.errors)} rejected")
+          f"{len(failed)} fail, {len(run.errors)} rejected")
     if run.errors:
         print_errors(run.errors)
         return EXIT_INVALID
