@@ -10,7 +10,7 @@ written inline, nothing checked or counted): the least per-node cost CPython all
 beside the others to show how much of gradcompare's time is its own.
 
     pip install micrograd==0.1.0 torch==2.13.0     # the `bench` extra
-    python bench/engines.py                        # the full table (a few minutes)
+    python bench/engines.py                        # everything (an hour or more)
     python bench/engines.py --sizes 2000 --repeat 3 --quick   # only the engine table
     python bench/engines.py --sizes none                       # only the other parts
     python bench/engines.py --sizes 200000 --quick --engines micrograd   # one engine per process
@@ -409,18 +409,34 @@ def deep_chain_all_methods(depth: int = 2_000_000) -> None:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--sizes", default="2000,20000,200000", help="target node counts")
-    p.add_argument("--families", default="chain,lattice,mlp")
-    p.add_argument("--repeat", type=int, default=5, help="runs per engine, best is kept")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], epilog="\n\n".join(__doc__.split("\n\n")[1:3]),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", default="2000,20000,200000",
+                   help="target node counts, comma-separated (2000,2e4), or 'none' to skip the "
+                        "engine table (default: %(default)s)")
+    p.add_argument("--families", default="chain,lattice,mlp",
+                   help="graphs, comma-separated, of chain, lattice, mlp (default: %(default)s)")
+    p.add_argument("--repeat", type=int, default=5,
+                   help="runs per engine, the best is kept; small graphs get more runs, up to "
+                        "30 (default: %(default)s)")
     p.add_argument("--engines", default=",".join(ENGINES),
-                   help="which engines (gradcompare always runs: it is the reference); one per "
-                        "process keeps micrograd's garbage out of the others' collections")
+                   help="engines, comma-separated, of " + ", ".join(ENGINES) + "; gradcompare "
+                        "always runs, as the reference.  One engine per process keeps "
+                        "micrograd's garbage out of the others' collections "
+                        "(default: %(default)s)")
     p.add_argument("--quick", action="store_true",
                    help="skip the million-node, deep-chain and survival parts")
     args = p.parse_args(argv)
     sizes = [] if args.sizes == "none" else [int(float(s)) for s in args.sizes.split(",")]
     wanted = {"gradcompare", *args.engines.split(",")}
+    unknown = wanted - set(ENGINES)
+    if unknown:
+        p.error(f"unknown or unavailable engine(s): {', '.join(sorted(unknown))}; "
+                f"available: {', '.join(ENGINES)}")
+    bad = set(args.families.split(",")) - {"chain", "lattice", "mlp"}
+    if bad:
+        p.error(f"unknown famil(ies): {', '.join(sorted(bad))}; known: chain, lattice, mlp")
     for name in list(ENGINES):
         if name not in wanted:
             del ENGINES[name]
