@@ -14,7 +14,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from .errors import CaseError, GradcompareError, shorten
 from .graph import Graph
@@ -201,68 +201,135 @@ def read_case(node: Node, file: str, limits: Limits = DEFAULT_LIMITS) -> Case:
 
         case = Case(name=case_name or "", at={}, wrt=[], graph=Graph(), file=file,
                     line=node.line)
+        # From here on, fields are checked independently where they are independent: a case
+        # with a bad tag, a bad value and a bad learning rate hears of all three.  A check that
+        # needs an earlier field (wrt needs the variables) runs only when that field was fine,
+        # so no problem is reported as a consequence of another.
+        problems: list[GradcompareError] = []
+        note = _Collect(problems)
         for key in ("title", "description", "source"):
             if key in fields_:
-                setattr(case, key, read_text(fields_[key], key))
+                with note:
+                    setattr(case, key, read_text(fields_[key], key))
         if "tags" in fields_:
-            case.tags = [read_text(t, f"tags[{i}]")
-                         for i, t in enumerate(read_list(fields_["tags"], "tags"))]
+            with note:
+                case.tags = [read_text(t, f"tags[{i}]")
+                             for i, t in enumerate(read_list(fields_["tags"], "tags"))]
 
-        if "expression" in fields_:
-            case.expression = read_text(fields_["expression"], "expression")
-            try:
-                case.graph = parse(case.expression, limits)
-            except GradcompareError as err:
-                raise err.located(field="expression", line=fields_["expression"].line)
-        else:
-            steps_node = fields_["steps"]
-            steps = read_mapping(steps_node, "steps")
-            if len(steps) > limits.max_steps:
-                raise CaseError(f"{len(steps)} steps; the limit is {limits.max_steps}",
-                                field="steps", line=steps_node.line)
-            case.steps = [(k, read_text(v, f"steps.{k}")) for k, v in steps.items()]
-            try:
-                case.graph = parse_steps(case.steps, limits)
-            except GradcompareError as err:
-                step = (err.field or "").split(".", 1)[-1]
-                line = steps_node.key_lines.get(step, steps_node.line)
-                raise err.located(line=line)
-
+        graph_ok = note.ok(lambda: _read_graph(case, fields_, limits))
         at_node = fields_["at"]
-        for var, value in read_mapping(at_node, "at").items():
-            case.at[var] = read_number(value, f"at.{var}", limits)
-        used = case.graph.variables
-        for var in case.at:
-            if var not in used:
-                raise CaseError(f"variable '{var}' is not used by the expression (a typo?)",
-                                field=f"at.{var}", line=at_node.key_lines[var])
-        missing = [v for v in used if v not in case.at]
-        if missing:
-            raise CaseError(f"no value for {', '.join(repr(m) for m in missing)}; every "
-                            f"variable needs a finite number", field="at", line=at_node.line)
-        if not used:
-            where = "expression" if case.expression is not None else "steps"
-            raise CaseError("no variables: nothing to differentiate", field=where,
-                            line=fields_[where].line)
-
-        case.wrt = (_read_names(fields_["wrt"], "wrt", list(case.at),
-                                "a variable of this case", "variables")
-                    if "wrt" in fields_ else list(case.at))
-        case.parameters = (_read_names(fields_["parameters"], "parameters", case.wrt,
-                                       "a differentiated variable", "wrt")
-                           if "parameters" in fields_ else list(case.wrt))
-
-        if "expect" in fields_:
-            case.expect = _read_expect(fields_["expect"], case, limits)
+        before = len(problems)
+        with note:
+            for var, value in read_mapping(at_node, "at").items():
+                with note:
+                    case.at[var] = read_number(value, f"at.{var}", limits)
+        at_ok = len(problems) == before
+        if graph_ok and at_ok and note.ok(lambda: _check_variables(case, fields_)):
+            ok = note.ok(lambda: _read_wrt(case, fields_))
+            if ok and "expect" in fields_:
+                with note:
+                    case.expect = _read_expect(fields_["expect"], case, limits)
         if "learning_rate" in fields_:
-            lr = read_number(fields_["learning_rate"], "learning_rate", limits)
-            if lr <= 0:
-                raise CaseError(f"expected a positive number, got {lr:g}",
-                                field="learning_rate", line=fields_["learning_rate"].line)
-            case.learning_rate = lr
+            with note:
+                lr = read_number(fields_["learning_rate"], "learning_rate", limits)
+                if lr <= 0:
+                    raise CaseError(f"expected a positive number, got {lr:g}",
+                                    field="learning_rate", line=fields_["learning_rate"].line)
+                case.learning_rate = lr
+        if problems:
+            raise CaseErrors(problems)
         return case
+    except CaseErrors as many:
+        for err in many.errors:
+            err.located(file=file, line=node.line, case=case_name)
+        raise
     except GradcompareError as err:
         raise err.located(file=file, line=node.line, case=case_name)
+
+
+class CaseErrors(GradcompareError):
+    """Several independent problems of one case, in field order (`errors`)."""
+
+    def __init__(self, errors: list[GradcompareError]) -> None:
+        super().__init__(errors[0].message)
+        self.errors = errors
+        for err in errors[1:]:
+            err.same_case = True
+
+    def __str__(self) -> str:
+        return "\n".join(str(err) for err in self.errors)
+
+
+class _Collect:
+    """`with collect:` records a GradcompareError raised inside and goes on."""
+
+    def __init__(self, problems: list[GradcompareError]) -> None:
+        self.problems = problems
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, err: object, tb: object) -> bool:
+        if isinstance(err, GradcompareError):
+            self.problems.append(err)
+            return True
+        return False
+
+    def ok(self, check: Callable[[], object]) -> bool:
+        """Run `check`; False (and the problem recorded) if it raised a GradcompareError."""
+        before = len(self.problems)
+        with self:
+            check()
+        return len(self.problems) == before
+
+
+def _read_graph(case: Case, fields_: dict[str, Node], limits: Limits) -> None:
+    if "expression" in fields_:
+        case.expression = read_text(fields_["expression"], "expression")
+        try:
+            case.graph = parse(case.expression, limits)
+        except GradcompareError as err:
+            raise err.located(field="expression", line=fields_["expression"].line)
+        return
+    steps_node = fields_["steps"]
+    steps = read_mapping(steps_node, "steps")
+    if len(steps) > limits.max_steps:
+        raise CaseError(f"{len(steps)} steps; the limit is {limits.max_steps}",
+                        field="steps", line=steps_node.line)
+    case.steps = [(k, read_text(v, f"steps.{k}")) for k, v in steps.items()]
+    try:
+        case.graph = parse_steps(case.steps, limits)
+    except GradcompareError as err:
+        step = (err.field or "").split(".", 1)[-1]
+        line = steps_node.key_lines.get(step, steps_node.line)
+        raise err.located(line=line)
+
+
+def _check_variables(case: Case, fields_: dict[str, Node]) -> None:
+    """Every variable of the graph has a value in `at`, and `at` names no other."""
+    at_node = fields_["at"]
+    used = case.graph.variables
+    for var in case.at:
+        if var not in used:
+            raise CaseError(f"variable '{var}' is not used by the expression (a typo?)",
+                            field=f"at.{var}", line=at_node.key_lines[var])
+    missing = [v for v in used if v not in case.at]
+    if missing:
+        raise CaseError(f"no value for {', '.join(repr(m) for m in missing)}; every "
+                        f"variable needs a finite number", field="at", line=at_node.line)
+    if not used:
+        where = "expression" if case.expression is not None else "steps"
+        raise CaseError("no variables: nothing to differentiate", field=where,
+                        line=fields_[where].line)
+
+
+def _read_wrt(case: Case, fields_: dict[str, Node]) -> None:
+    case.wrt = (_read_names(fields_["wrt"], "wrt", list(case.at),
+                            "a variable of this case", "variables")
+                if "wrt" in fields_ else list(case.at))
+    case.parameters = (_read_names(fields_["parameters"], "parameters", case.wrt,
+                                   "a differentiated variable", "wrt")
+                       if "parameters" in fields_ else list(case.wrt))
 
 
 def _read_names(node: Node, what: str, allowed: Sequence[str], kind: str, listed: str
@@ -388,6 +455,9 @@ def load_text(text: str, file: str = "<text>",
     for item in items:
         try:
             case = read_case(item, file, limits)
+        except CaseErrors as many:
+            errors.extend(many.errors)
+            continue
         except GradcompareError as err:
             errors.append(err)
             continue

@@ -14,7 +14,7 @@ from typing import Callable, Optional, Sequence
 
 from .cases import Library, default_cases_path, load_library
 from .engine import Run, run_library
-from .errors import GradcompareError
+from .errors import GradcompareError, rejected_count
 from .fmt import plural
 from .limits import DEFAULT_LIMITS, Limits
 from .methods import METHODS
@@ -114,7 +114,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if rows:
         print(md_table(rows, ["case", "where", "tags", "variables", "title"]))
     print(f"{plural(len(library.cases), 'case')} in {plural(len(library.files), 'file')}"
-          + (f", {len(library.errors)} rejected" if library.errors else ""))
+          + (f", {rejected_count(library.errors)} rejected" if library.errors else ""))
     print_errors(library.errors)
     return EXIT_INVALID if library.errors else EXIT_OK
 
@@ -141,7 +141,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                                "display.width", 200, "display.max_colwidth", 40):
             print(df.to_string(index=False))
     if run.errors:
-        print(f"\n{len(run.errors)} rejected:", file=sys.stderr)
+        print(f"\n{rejected_count(run.errors)} rejected:", file=sys.stderr)
         print_errors(run.errors)
         return EXIT_INVALID
     return EXIT_OK
@@ -155,7 +155,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     written = write_report(run, out, **report_extras())
     passed = sum(cr.passed for cr in run.runs)
     print(f"wrote {plural(len(written), 'file')} to {out}/ ({plural(len(run.runs), 'case')}, "
-          f"{passed} pass, {len(run.runs) - passed} fail, {len(run.errors)} rejected)")
+          f"{passed} pass, {len(run.runs) - passed} fail, {rejected_count(run.errors)} rejected)")
     print_errors(run.errors)
     return EXIT_INVALID if run.errors else EXIT_OK
 
@@ -179,7 +179,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 for cr in failed for problem in cr.problems]
         print(md_table(rows, ["case", "where", "problem"]))
     print(f"{plural(len(run.runs), 'case')} checked: {len(run.runs) - len(failed)} pass, "
-          f"{len(failed)} fail, {len(run.errors)} rejected")
+          f"{len(failed)} fail, {rejected_count(run.errors)} rejected")
     if run.errors:
         print_errors(run.errors)
         return EXIT_INVALID

@@ -27,6 +27,8 @@ class GradcompareError(Exception):
     """
 
     kind = "error"
+    # True for the second and later problems found in one case: counted once as rejected.
+    same_case = False
 
     def __init__(self, message: str, *, file: Optional[str] = None, line: Optional[int] = None,
                  case: Optional[str] = None, field: Optional[str] = None,
@@ -78,3 +80,9 @@ class LimitError(GradcompareError):
     """Input larger than a configured limit (see compare.limits)."""
 
     kind = "limit"
+
+
+def rejected_count(errors: list[GradcompareError]) -> int:
+    """How many cases (or files, or selections) were rejected: a case with several problems
+    counts once."""
+    return sum(not err.same_case for err in errors)

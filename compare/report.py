@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import counting
 from .engine import CaseRun, Run
+from .errors import rejected_count
 from .escape import md_cell, md_code
 from .fmt import format_number, plural
 from .tables import case_table, cost_table, gradient_table, rejected_table
@@ -106,7 +107,7 @@ def render_index(run: Run, extra_sections: Sequence[str] = ()) -> str:
         "`gradcompare report`; do not edit by hand.",
         "",
         f"**{plural(len(run.runs), 'case')}**, {passed} pass, {len(run.runs) - passed} fail, "
-        f"{len(run.errors)} rejected.",
+        f"{rejected_count(run.errors)} rejected.",
     ]
     if len(ratios):
         lines.append(f"Backprop operations / forward operations: from {ratios.min():.2f} to "

@@ -16,7 +16,7 @@ import pytest
 import compare.cases as cases_module
 import compare.yamlread as yamlread_module
 from compare.cases import load_file, load_library, load_text, read_number
-from compare.errors import CaseError, GradcompareError, LimitError, ParseError
+from compare.errors import CaseError, GradcompareError, LimitError, ParseError, rejected_count
 from compare.limits import Limits
 from compare.yamlread import Node
 
@@ -444,3 +444,53 @@ def test_messages_never_carry_control_characters():
     message = str(errors[0])
     assert "\x1b" not in message and "\u202e" not in message
     assert "U+001B[2JU+202E" in message
+
+
+def test_independent_problems_of_one_case_are_all_reported():
+    text = ("cases:\n"
+            " - name: many\n"                       # line 2
+            "   title: [no]\n"                      # line 3: not text
+            "   expression: x * y\n"
+            "   at: {x: yes, y: two}\n"             # line 5: two bad values
+            "   learning_rate: -1\n"                # line 6
+            + GOOD)
+    cases, errors = load_text(text, "demo.yaml")
+    assert [c.name for c in cases] == ["good"]
+    assert [str(e) for e in errors] == [
+        "demo.yaml:3: case 'many': title: expected text, got a list",
+        "demo.yaml:5: case 'many': at.x: expected a number, got boolean 'yes'",
+        "demo.yaml:5: case 'many': at.y: expected a number, got text 'two'",
+        "demo.yaml:6: case 'many': learning_rate: expected a positive number, got -1",
+    ]
+    assert [e.same_case for e in errors] == [False, True, True, True]
+    assert rejected_count(errors) == 1
+
+
+def test_a_problem_is_not_reported_again_as_its_consequences():
+    # The expression does not parse, so its variables are unknown: wrt and expect, which are
+    # checked against them, are not judged (they would only repeat the first problem).
+    text = ("cases:\n"
+            " - name: a\n"
+            "   expression: x * sine(y)\n"          # line 3
+            "   at: {x: 1, y: 2}\n"
+            "   wrt: [z]\n"
+            "   expect: {gradient: {z: 1}}\n"
+            "   learning_rate: 0\n")                # line 7: independent, still reported
+    _, errors = load_text(text, "demo.yaml")
+    assert [str(e) for e in errors] == [
+        "demo.yaml:3: case 'a': expression: unknown function 'sine' at column 5 "
+        "(did you mean 'sin'?)",
+        "demo.yaml:7: case 'a': learning_rate: expected a positive number, got 0",
+    ]
+    assert rejected_count(errors) == 1
+
+
+def test_check_counts_a_case_with_several_problems_once(tmp_path, capsys):
+    from compare.cli import main
+    bad = tmp_path / "two.yaml"
+    bad.write_text("cases:\n - name: b\n   expression: x\n   at: {x: no}\n   learning_rate: 0\n"
+                   + GOOD)
+    assert main(["check", "--cases", str(bad)]) == 2
+    captured = capsys.readouterr()
+    assert "1 case checked: 1 pass, 0 fail, 1 rejected" in captured.out
+    assert captured.err.count("error: ") == 2
