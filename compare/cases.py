@@ -218,12 +218,7 @@ def read_case(node: Node, file: str, limits: Limits = DEFAULT_LIMITS) -> Case:
 
         graph_ok = note.ok(lambda: _read_graph(case, fields_, limits))
         at_node = fields_["at"]
-        before = len(problems)
-        with note:
-            for var, value in read_mapping(at_node, "at").items():
-                with note:
-                    case.at[var] = read_number(value, f"at.{var}", limits)
-        at_ok = len(problems) == before
+        at_ok = note.ok(lambda: _read_at(case, at_node, limits, note))
         if graph_ok and at_ok and note.ok(lambda: _check_variables(case, fields_)):
             ok = note.ok(lambda: _read_wrt(case, fields_))
             if ok and "expect" in fields_:
@@ -303,6 +298,13 @@ def _read_graph(case: Case, fields_: dict[str, Node], limits: Limits) -> None:
         step = (err.field or "").split(".", 1)[-1]
         line = steps_node.key_lines.get(step, steps_node.line)
         raise err.located(line=line)
+
+
+def _read_at(case: Case, at_node: Node, limits: Limits, note: _Collect) -> None:
+    """The values in `at`; each bad one is noted and the others are still read."""
+    for var, value in read_mapping(at_node, "at").items():
+        with note:
+            case.at[var] = read_number(value, f"at.{var}", limits)
 
 
 def _check_variables(case: Case, fields_: dict[str, Node]) -> None:
