@@ -17,6 +17,7 @@ step (f1.1, f1.2, ...).
 
 from __future__ import annotations
 
+import bisect
 from typing import TYPE_CHECKING, Mapping, Optional, Sequence
 
 from .escape import mermaid_label
@@ -33,11 +34,16 @@ BLANK = "____"
 BREAK = "<br/>"
 
 
-def node_names(graph: Graph) -> dict[int, str]:
-    """A display name for every live node (see the module docstring for the rule)."""
-    live = graph.live()
+def node_names(graph: Graph, live: Optional[Sequence[bool]] = None) -> dict[int, str]:
+    """A display name for every live node (see the module docstring for the rule).
+
+    Linear in the graph: an unlabelled node's owner (the next labelled node) is found by
+    bisection in the sorted list of labelled nodes.
+    """
+    if live is None:
+        live = graph.live()
     names: dict[int, str] = {}
-    labelled = [i for i in range(len(graph)) if live[i] and i in graph.labels]
+    labelled = sorted(i for i in graph.labels if live[i])
     taken = set(graph.labels.values()) | set(graph.variables)
     counter = 0
     owner_count: dict[str, int] = {}
@@ -56,7 +62,8 @@ def node_names(graph: Graph) -> dict[int, str]:
                 counter += 1
             names[i] = f"f{counter}"
         else:
-            owner = next((j for j in labelled if j > i), None)
+            k_owner = bisect.bisect_right(labelled, i)
+            owner = labelled[k_owner] if k_owner < len(labelled) else None
             if owner is None:
                 names[i] = f"n{i}"
                 continue
@@ -197,12 +204,11 @@ def mermaid_block(graph: Graph, values: Optional[Sequence[float]] = None,
 
 
 def for_case_run(cr: "CaseRun") -> str:
-    """The report's hook (`write_report(diagram=...)`): the case's graph with values and
-    gradients, as a fenced block.  Values come from the forward pass, gradients from the same
-    reverse sweep the handouts tabulate (compare.handout.backward_rows)."""
-    from .handout import annotate
-
-    values, grads = annotate(cr)
+    """The case's graph with values and gradients, as a fenced block: drawn from the trace
+    the engine recorded (`run_case(..., record=True)`), the same one the handouts tabulate."""
+    trace = cr.trace
+    values = trace.values if trace is not None else None
+    grads = trace.grads if trace is not None else None
     return mermaid_block(cr.case.graph, values, grads)
 
 

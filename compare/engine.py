@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from .cases import DEFAULT_ABS_TOL, DEFAULT_REL_TOL, Case, Library
 from .counting import Shape, shape
 from .errors import GradcompareError
+from .cotangent import BackRow, sweep
 from .forward import Forward, forward
 from .graph import Graph
 from .limits import DEFAULT_LIMITS, Limits
 from .methods import METHODS
-from .primitives import OPS
+from .tangent import one_sided
 from .result import DOMAIN, HAS_GRADIENT, NONDIFFERENTIABLE, NONFINITE, OK, OVERFLOW, Result
 
 # Statuses saying a method found the function or its derivative undefined at the point.
@@ -31,39 +33,35 @@ def close(a: Optional[float], b: Optional[float], rel_tol: float = DEFAULT_REL_T
     return abs(a - b) <= max(rel_tol * max(abs(a), abs(b)), abs_tol)
 
 
-def one_sided(graph: Graph, fw: Forward, wrt: Sequence[str]) -> dict[str, tuple[float, float]]:
-    """Exact left and right partial derivatives at a point with kinks.
+class Verdict(str, Enum):
+    """What `check` concludes about one case."""
 
-    Forward-mode directional derivatives: away from kinks tangents follow the local partials; at
-    a kink the primitive's `kink_tangent` gives the one-sided rule (relu: max(t, 0), abs: |t|,
-    max: max(ta, tb), ...).  Right = D(+e_v), left = −D(−e_v).
+    PASS = "pass"              # at least two answers (methods, or a method and `expect`) agree
+    FAIL = "fail"              # an answer disagrees, or a method failed where another answered
+    UNVERIFIED = "unverified"  # nothing to compare: no gradient, or one and no `expect`
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+@dataclass
+class Trace:
+    """What views draw, recorded once per case by the engine (never recomputed by a view).
+
+    `values` and `live` come from the forward pass; `grads` (∂f/∂node for every node that
+    received a gradient) and `rows` (the reverse sweep edge by edge) from the cotangent
+    interpreter.  `rows`/`grads` are None when the forward pass or the sweep stopped; then
+    `note` says where.
     """
-    values, live = fw.values, fw.live
-    kinks = set(fw.kinks)
-    out: dict[str, tuple[float, float]] = {}
-    for name in wrt:
-        sides = []
-        for direction in (-1.0, 1.0):
-            tangent = [0.0] * len(graph)
-            tangent[graph.variables[name]] = direction
-            for i in range(len(graph)):
-                if not live[i] or graph.is_leaf(i):
-                    continue
-                prim = OPS[graph.op[i]]
-                args = graph.args(i)
-                ts = [tangent[c] for c in args]
-                if not any(ts):
-                    continue
-                a = values[args[0]]
-                b = values[args[1]] if len(args) > 1 else None
-                if i in kinks:
-                    tangent[i] = prim.kink_tangent(a, b, ts[0], ts[1] if len(ts) > 1 else 0.0)
-                else:
-                    tangent[i] = sum(prim.partials[k](a, b, values[i]) * t
-                                     for k, t in enumerate(ts) if t)
-            sides.append(direction * tangent[graph.output])
-        out[name] = (sides[0], sides[1])
-    return out
+
+    values: Optional[list[float]]
+    live: list[bool]
+    grads: Optional[dict[int, float]] = None
+    rows: Optional[list[BackRow]] = None
+    note: str = ""
 
 
 @dataclass
@@ -77,13 +75,16 @@ class CaseRun:
     reference: str = ""                              # the method others are compared with
     agrees: dict[str, Optional[bool]] = field(default_factory=dict)       # per method
     expect_matched: Optional[bool] = None
-    one_sided: dict[str, tuple[float, float]] = field(default_factory=dict)
+    one_sided: dict[str, tuple[Optional[float], Optional[float]]] = field(default_factory=dict)
     kink: bool = False
     problems: list[str] = field(default_factory=list)  # why `check` fails on this case
+    verdict: Verdict = Verdict.PASS
+    unverified_reason: str = ""
+    trace: Optional[Trace] = None                      # with run_case(..., record=True)
 
     @property
     def passed(self) -> bool:
-        return not self.problems
+        return self.verdict is Verdict.PASS
 
     @property
     def all_agree(self) -> Optional[bool]:
@@ -98,6 +99,9 @@ class Run:
     methods: list[str]
     limits: Limits
 
+    def count(self, verdict: Verdict) -> int:
+        return sum(cr.verdict is verdict for cr in self.runs)
+
 
 def gradient_agrees(result: Result, reference: Result, rel_tol: float, abs_tol: float) -> bool:
     return close(result.value, reference.value, rel_tol, abs_tol) and all(
@@ -106,15 +110,34 @@ def gradient_agrees(result: Result, reference: Result, rel_tol: float, abs_tol: 
 
 
 def run_case(case: Case, methods: Sequence[str] = tuple(METHODS),
-             limits: Limits = DEFAULT_LIMITS) -> CaseRun:
+             limits: Limits = DEFAULT_LIMITS, record: bool = False,
+             results: Optional[Mapping[str, Result]] = None) -> CaseRun:
+    """Every method on one case, judged.  `record` keeps the trace views draw (values, the
+    reverse sweep's rows, node gradients).  `results` supplies answers already computed
+    elsewhere (the symbolic method, run for many cases at once by `run_library`)."""
     graph, point, wrt = case.graph, case.at, case.wrt
     fw = forward(graph, point)
-    results = {m: METHODS[m](graph, point, wrt, limits) for m in methods}
-    run = CaseRun(case, shape(graph, wrt), fw.operations, results, kink=bool(fw.kinks))
+    given = dict(results or {})
+    answers = {m: given[m] if m in given else METHODS[m](graph, point, wrt, limits)
+               for m in methods}
+    run = CaseRun(case, shape(graph, wrt), fw.operations, answers, kink=bool(fw.kinks))
     if fw.ok and fw.kinks:
-        run.one_sided = one_sided(graph, fw, wrt)
+        run.one_sided = one_sided(graph, fw.values, fw.live, fw.kinks, wrt)
+    if record:
+        run.trace = _trace(graph, fw, wrt)
     judge(run)
     return run
+
+
+def _trace(graph: Graph, fw: Forward, wrt: Sequence[str]) -> Trace:
+    if not fw.ok:
+        return Trace(None, fw.live, note=fw.message)
+    s = sweep(graph, fw.values, graph.depends_bytes(list(wrt)), record=True)
+    grads = {i: g for i, g in enumerate(s.grad) if g is not None}
+    if s.failed is not None:
+        return Trace(fw.values, fw.live, None, s.rows,
+                     note=f"the local derivative of {graph.describe(s.failed)} is undefined")
+    return Trace(fw.values, fw.live, grads, s.rows)
 
 
 def judge(run: CaseRun) -> None:
@@ -168,27 +191,62 @@ def judge(run: CaseRun) -> None:
             statuses = ", ".join(f"{m} {r.status}" for m, r in results.items())
             run.problems.append(f"no method produced a gradient ({statuses})")
         run.expect_matched = matched
+    if run.problems:
+        run.verdict = Verdict.FAIL
+    elif not producing:
+        statuses = ", ".join(f"{m} {r.status}" for m, r in results.items())
+        run.verdict = Verdict.UNVERIFIED
+        run.unverified_reason = f"no method produced a gradient ({statuses})"
+    elif len(producing) == 1 and expect is None:
+        run.verdict = Verdict.UNVERIFIED
+        others = ", ".join(f"{m} {r.status}" for m, r in results.items() if m not in producing)
+        run.unverified_reason = (f"only {producing[0]} produced a gradient"
+                                 + (f" ({others})" if others else "")
+                                 + " and the case has no `expect` to compare it with")
+    else:
+        run.verdict = Verdict.PASS
 
 
 ProgressHook = Callable[[int, int, str], None]
 
 
 def run_library(library: Library, methods: Sequence[str] = tuple(METHODS),
-                limits: Limits = DEFAULT_LIMITS, progress: Optional[ProgressHook] = None) -> Run:
-    """Run every case of a library; a failure in one case never stops the others."""
+                limits: Limits = DEFAULT_LIMITS, progress: Optional[ProgressHook] = None,
+                jobs: Optional[int] = None, record: bool = False) -> Run:
+    """Run every case of a library; a failure in one case never stops the others.
+
+    The symbolic method runs for all cases at once on `jobs` worker processes (default: one
+    per core) while the numeric methods run here; `record` keeps each case's trace.
+    """
+    cases = library.cases
+    symbolic = _symbolic_all(cases, limits, jobs) if "sympy" in methods else {}
     runs: list[CaseRun] = []
     errors = list(library.errors)
-    for k, case in enumerate(library.cases):
+    for k, case in enumerate(cases):
         if progress:
-            progress(k, len(library.cases), case.name)
+            progress(k, len(cases), case.name)
+        given = {"sympy": symbolic[k]} if k in symbolic else None
         try:
-            runs.append(run_case(case, methods, limits))
+            runs.append(run_case(case, methods, limits, record=record, results=given))
         except (RecursionError, MemoryError) as err:
             errors.append(GradcompareError(f"could not be processed ({type(err).__name__})",
                                            file=case.file, line=case.line, case=case.name))
     if progress:
-        progress(len(library.cases), len(library.cases), "")
+        progress(len(cases), len(cases), "")
     return Run(runs, errors, list(methods), limits)
+
+
+def _symbolic_all(cases: Sequence[Case], limits: Limits, jobs: Optional[int]
+                  ) -> dict[int, Result]:
+    """The symbolic method's answers for every case, by position."""
+    from .methods import symbolic
+
+    many = getattr(symbolic, "differentiate_many", None)
+    if many is None:
+        return {k: symbolic.differentiate(c.graph, c.at, c.wrt, limits)
+                for k, c in enumerate(cases)}
+    items = [(c.graph, c.at, c.wrt) for c in cases]
+    return dict(enumerate(many(items, limits, jobs=jobs)))
 
 
 def differentiate(target: Union[Graph, Case, str], method: str = "backprop",
@@ -217,5 +275,5 @@ def differentiate(target: Union[Graph, Case, str], method: str = "backprop",
     return METHODS[method](graph, point, names, limits)
 
 
-__all__ = ["CaseRun", "Run", "close", "differentiate", "judge", "one_sided", "run_case",
-           "run_library", "NONDIFFERENTIABLE"]
+__all__ = ["CaseRun", "Run", "Trace", "Verdict", "close", "differentiate", "judge",
+           "one_sided", "run_case", "run_library"]

@@ -23,18 +23,17 @@ deterministic (no dates, no timings): generated handouts are committed.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import math
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 from .diagram import BLANK, MAX_NODES, mermaid, node_names, operation_text
-from .engine import CaseRun
+from .cotangent import BackRow
+from .engine import CaseRun, Trace
 from .errors import GradcompareError
 from .escape import md_cell, md_code
 from .fmt import format_number
@@ -46,7 +45,6 @@ from .result import HAS_GRADIENT, OVER_BUDGET
 
 LANGUAGES = ("en", "vi")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-DEFAULT_DIR = Path("reports") / "handouts"
 DEFAULT_LEARNING_RATE = 0.1
 MAX_PATHS = 4          # naive paths written out per variable; the rest are counted
 MAX_VARIABLES = 12     # variables whose naive products are written out; the rest in a table
@@ -84,68 +82,26 @@ class Messages:
         return text.format(**values) if values else text
 
 
-# -- what the handout shows, computed once ---------------------------------------------------
-@dataclass
-class BackRow:
-    """One edge of the backward sweep: parent → child, argument position `pos`."""
-
-    parent: int
-    pos: int
-    child: int
-    upstream: float            # ∂f/∂parent, copied from the parent
-    local: float               # ∂parent/∂child
-    product: float             # upstream × local
-    before: Optional[float]    # the child's gradient before this contribution (None: first)
-    total: float               # the child's gradient after it
-
-
-def backward_rows(graph: Graph, values: Sequence[float], wrt: Sequence[str]
-                  ) -> tuple[list[BackRow], dict[int, float]]:
-    """The backward sweep of compare.methods.backprop, edge by edge, kept as rows.
-
-    Same order and same edges: nodes in reverse topological order, arguments a then b, only
-    edges whose child depends on a differentiated variable.  Returns the rows and ∂f/∂node for
-    every node that received a gradient (the output's is the seed 1).
-    """
-    dep = graph.depends_on(list(wrt))
-    out = graph.output
-    grads: dict[int, float] = {}
-    rows: list[BackRow] = []
-    if out < 0 or not dep[out]:
-        return rows, grads
-    grads[out] = 1.0
-    for u in range(out, -1, -1):
-        g = grads.get(u)
-        if g is None or graph.is_leaf(u):
-            continue
-        for pos, child in enumerate(graph.args(u)):
-            if not dep[child]:
-                continue
-            d = local(graph, values, u, pos)
-            product = g * d
-            before = grads.get(child)
-            total = product if before is None else before + product
-            grads[child] = total
-            rows.append(BackRow(u, pos, child, g, d, product, before, total))
-    return rows, grads
-
-
+# -- what the handout shows: the engine's trace -------------------------------------------
 def naive_paths(graph: Graph, name: str) -> Iterator[list[tuple[int, int]]]:
     """The paths to `name` in the naive method's order (one walk, shared with it)."""
     return graph.paths_to(name)
 
 
 def annotate(cr: CaseRun) -> tuple[Optional[list[float]], Optional[dict[int, float]]]:
-    """Node values (forward pass) and node gradients (backward sweep) of a case, or None."""
-    case = cr.case
-    fw = forward(case.graph, case.at)
-    if not fw.ok:
-        return None, None
-    try:
-        _, grads = backward_rows(case.graph, fw.values, case.wrt)
-    except (ValueError, ZeroDivisionError, OverflowError):
-        return fw.values, None
-    return fw.values, grads
+    """Node values and node gradients of a case, from the engine's trace (None where unknown).
+
+    The trace is recorded by `run_case(..., record=True)`; a CaseRun without one is traced now.
+    """
+    trace = cr.trace if cr.trace is not None else _trace_of(cr)
+    return trace.values, trace.grads
+
+
+def _trace_of(cr: CaseRun) -> Trace:
+    from .engine import _trace
+
+    cr.trace = _trace(cr.case.graph, forward(cr.case.graph, cr.case.at), cr.case.wrt)
+    return cr.trace
 
 
 # -- small rendering helpers -----------------------------------------------------------------
@@ -500,11 +456,13 @@ def _context(cr: CaseRun, lang: str, exercise: bool, lr: Optional[float]) -> _Ct
         why = f"{backprop.status}: {backprop.note}" if backprop is not None else "not run"
         raise GradcompareError(f"no handout: backpropagation gives no gradient here ({why})",
                                case=case.name, file=case.file or None, line=case.line or None)
-    fw = forward(case.graph, case.at)
-    rows, grads = backward_rows(case.graph, fw.values, case.wrt)
-    names = node_names(case.graph)
+    trace = cr.trace if cr.trace is not None else _trace_of(cr)
+    if trace.values is None or trace.grads is None or trace.rows is None:
+        raise GradcompareError(f"no handout: {trace.note or 'no gradient at this point'}",
+                               case=case.name, file=case.file or None, line=case.line or None)
+    names = node_names(case.graph, trace.live)
     rate = lr if lr is not None else case.learning_rate
-    return _Ctx(cr, Messages(lang), exercise, names, fw.values, rows, grads,
+    return _Ctx(cr, Messages(lang), exercise, names, trace.values, trace.rows, trace.grads,
                 rate if rate is not None else DEFAULT_LEARNING_RATE, rate is not None)
 
 
@@ -541,7 +499,7 @@ def write_handouts(runs: Sequence[CaseRun], out_dir: Path, langs: Sequence[str] 
                    exercise: bool = False, lr: Optional[float] = None
                    ) -> tuple[list[Path], list[GradcompareError]]:
     """Write the handouts of every run into `out_dir`; a case without one is an error entry."""
-    from .report import write_atomic
+    from .files import write_atomic
 
     written: list[Path] = []
     errors: list[GradcompareError] = []
@@ -560,82 +518,5 @@ def write_handouts(runs: Sequence[CaseRun], out_dir: Path, langs: Sequence[str] 
     return written, errors
 
 
-# -- command line -----------------------------------------------------------------------------
-HELP = "Write lecture handouts (English and Vietnamese) that walk through a case step by step."
-EPILOG = """\
-Examples:
-  gradcompare handout lecture-sum-times --lang vi --out handout.vi.md
-  gradcompare handout --tag lecture                 # reports/handouts/<name>.{en,vi}.md
-  gradcompare handout lecture-sum-times --exercise  # blanks, answer key in its own file
-  gradcompare handout lecture-sum-times --lang en --out -   # print to the terminal"""
-
-
-def add_command(subparsers: argparse._SubParsersAction,
-                common_parent: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Register `gradcompare handout` on the CLI's subparsers."""
-    p = subparsers.add_parser("handout", parents=[common_parent], help=HELP, description=HELP
-                              + " Without NAME (or --case/--tag) every case gets a handout.",
-                              epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("name", nargs="?", metavar="NAME", help="the case (same as --case NAME)")
-    p.add_argument("--lang", choices=LANGUAGES, help="one language (default: both)")
-    p.add_argument("--exercise", action="store_true",
-                   help="values and gradients left blank; the answer key goes in its own file")
-    p.add_argument("--out", metavar="FILE",
-                   help="write one handout to FILE ('-' prints it); needs one case and --lang")
-    p.add_argument("--dir", metavar="DIR", default=str(DEFAULT_DIR),
-                   help=f"folder for the handouts when --out is not given (default: {DEFAULT_DIR})")
-    p.add_argument("--lr", metavar="ALPHA", type=float,
-                   help="learning rate of the gradient-descent step (default: the case's "
-                        f"learning_rate, else {DEFAULT_LEARNING_RATE})")
-    p.set_defaults(func=cmd_handout)
-    return p
-
-
-def cmd_handout(args: argparse.Namespace) -> int:
-    from .cli import load_selected, print_errors
-    from .engine import run_case
-    from .report import write_atomic
-
-    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
-        raise GradcompareError(f"--lr expects a positive number, got {args.lr:g}")
-    if args.name:
-        args.case = [args.name, *[n for n in args.case if n != args.name]]
-    library, limits = load_selected(args)
-    if library.errors:
-        print_errors(library.errors)
-        if not library.cases:
-            return 2
-    if not library.cases:
-        raise GradcompareError("no cases selected")
-    langs = [args.lang] if args.lang else list(LANGUAGES)
-    runs = [run_case(case, limits=limits) for case in library.cases]
-    if args.out:
-        if len(runs) != 1 or len(langs) != 1:
-            raise GradcompareError(f"--out writes one handout: select one case and one "
-                                   f"language (--lang {' or --lang '.join(LANGUAGES)}); "
-                                   f"selected {len(runs)} case(s), {len(langs)} language(s)")
-        page, key = render(runs[0], langs[0], args.exercise, args.lr)
-        if args.out == "-":
-            sys.stdout.write(page + (f"\n{PAGE_BREAK}\n\n{key}" if key else ""))
-            return 2 if library.errors else 0
-        out = Path(args.out)
-        write_atomic(out, page)
-        written = [out]
-        if key is not None:
-            answers = out.with_name(f"{out.stem}.answers{out.suffix or '.md'}")
-            write_atomic(answers, key)
-            written.append(answers)
-        print("wrote " + ", ".join(str(p) for p in written))
-        return 2 if library.errors else 0
-    written, errors = write_handouts(runs, Path(args.dir), langs, args.exercise, args.lr)
-    print(f"wrote {len(written)} handouts to {args.dir}/ ({len(runs) - len(errors)} cases, "
-          f"{len(langs)} language(s))")
-    for err in errors:
-        print(f"skipped: {err}", file=sys.stderr)
-    if errors and len(runs) == 1:
-        return 2
-    return 2 if library.errors else 0
-
-
-__all__ = ["LANGUAGES", "Messages", "add_command", "annotate", "backward_rows", "catalog",
-           "cmd_handout", "handout_files", "naive_paths", "render", "write_handouts"]
+__all__ = ["BackRow", "LANGUAGES", "Messages", "annotate", "catalog", "handout_files",
+           "naive_paths", "render", "write_handouts"]

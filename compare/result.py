@@ -3,20 +3,48 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Optional
 
-# Status of one method on one case.  "ok" and "nondifferentiable" produce a gradient; the
-# others explain why there is none (or why it is not trusted).
-OK = "ok"
-NONDIFFERENTIABLE = "nondifferentiable"  # a kink at the point; the stated convention was used
-DOMAIN = "domain"                        # log(0), sqrt(-1), 0/0, ... at the point
-OVERFLOW = "overflow"                    # a value too large for a float (exp(1000))
-NONFINITE = "nonfinite"                  # an intermediate value is inf or nan
-OVER_BUDGET = "over_budget"              # naive: predicted work above the budget, not executed
-TIMEOUT = "timeout"                      # symbolic: time budget exhausted
-TOO_LARGE = "too_large"                  # symbolic: graph or exponent above a limit
-IMPRECISE = "imprecise"                  # symbolic: no significant digit survives cancellation
-ERROR = "error"                          # the method failed for another reason (see note)
+class Status(str, Enum):
+    """Status of one method on one case: one vocabulary for every method, table and report.
+
+    A `str` subclass, so a status compares, hashes, prints and serializes as its word ("ok").
+    OK and NONDIFFERENTIABLE produce a gradient; the others explain why there is none (or why
+    it is not trusted).
+    """
+
+    OK = "ok"
+    NONDIFFERENTIABLE = "nondifferentiable"  # a kink at the point; the stated convention used
+    DOMAIN = "domain"                        # log(0), sqrt(-1), 0/0, ... at the point
+    OVERFLOW = "overflow"                    # a value too large for a float (exp(1000))
+    NONFINITE = "nonfinite"                  # an intermediate value is inf or nan
+    OVER_BUDGET = "over_budget"              # naive: predicted work above budget, not executed
+    TIMEOUT = "timeout"                      # symbolic: time budget exhausted
+    TOO_LARGE = "too_large"                  # symbolic: graph or exponent above a limit
+    IMPRECISE = "imprecise"                  # symbolic: no significant digit survives
+    ERROR = "error"                          # the method failed for another reason (see note)
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+OK = Status.OK
+NONDIFFERENTIABLE = Status.NONDIFFERENTIABLE
+DOMAIN = Status.DOMAIN
+OVERFLOW = Status.OVERFLOW
+NONFINITE = Status.NONFINITE
+OVER_BUDGET = Status.OVER_BUDGET
+TIMEOUT = Status.TIMEOUT
+TOO_LARGE = Status.TOO_LARGE
+IMPRECISE = Status.IMPRECISE
+ERROR = Status.ERROR
 
 HAS_GRADIENT = (OK, NONDIFFERENTIABLE)
 
@@ -42,7 +70,7 @@ class Result:
     value: Optional[float]
     gradient: dict[str, Optional[float]]
     counts: Optional[Counts] = field(default_factory=Counts)  # None: not counted (sympy)
-    status: str = OK
+    status: Status = OK
     note: str = ""
     seconds: float = 0.0
     predicted: bool = False        # counts come from the prediction, the work was not done

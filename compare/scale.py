@@ -11,9 +11,7 @@ and times against n on a log scale.  `gradcompare scale FAMILY --sizes 1:30` is 
 
 from __future__ import annotations
 
-import argparse
 import math
-import sys
 import time
 import tracemalloc
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
@@ -272,23 +270,29 @@ def _plus(a: Optional[int], b: Optional[int]) -> str:
 STYLE = {"naive": "tab:red", "backprop": "tab:blue", "sympy": "tab:green"}
 
 
-def report_section(sizes: Sequence[int] = SUMMARY_SIZES) -> tuple[str, dict[str, bytes]]:
-    """The scale study's part of `gradcompare report`: a markdown section and its plots.
+SUMMARY_PAGE = "scale/README.md"
 
-    Counts only, so the committed report is the same on every machine (and the same on every
-    call: it is computed once per process).
+
+def write_summary(out: Any, sizes: Sequence[int] = SUMMARY_SIZES) -> list[Any]:
+    """Write the growth study into `out`/scale/: the page the report index links to."""
+    from pathlib import Path
+
+    from .files import write_atomic
+
+    written = []
+    for rel, data in summary_page(sizes).items():
+        path = Path(out) / rel
+        write_atomic(path, data)
+        written.append(path)
+    return written
+
+
+def summary_page(sizes: Sequence[int] = SUMMARY_SIZES) -> dict[str, "str | bytes"]:
+    """The growth study as files (relative path -> content): a page and its plots.
+
+    Counts only, so the committed page is the same on every machine.  It is its own command's
+    output (`gradcompare scale --summary`), not recomputed by every report.
     """
-    key = tuple(sizes)
-    if key not in _SECTION_CACHE:
-        _SECTION_CACHE[key] = _report_section(key)
-    text, files = _SECTION_CACHE[key]
-    return text, dict(files)
-
-
-_SECTION_CACHE: dict[tuple[int, ...], tuple[str, dict[str, bytes]]] = {}
-
-
-def _report_section(sizes: Sequence[int]) -> tuple[str, dict[str, bytes]]:
     import io
 
     df = summary_sweep(sizes)
@@ -298,13 +302,15 @@ def _report_section(sizes: Sequence[int]) -> tuple[str, dict[str, bytes]]:
         buf = io.BytesIO()
         plot(df[df["family"] == family], buf, counts_only=True)
         files[f"scale/{family}.svg"] = buf.getvalue()
-        links.append(f"![{family}: operations against n, log scale](scale/{family}.svg)")
+        links.append(f"![{family}: operations against n, log scale]({family}.svg)")
     text = "\n".join([
-        "## How the cost grows", "",
-        "The same three methods on two graph families of growing size n (`gradcompare scale "
-        "FAMILY --sizes 1:30 --plot FILE` draws larger sweeps, with times).", "",
-        growth_summary_markdown(sizes, df), *links, ""])
-    return text, files
+        "# How the cost grows", "",
+        "The same three methods on two graph families of growing size n (written by "
+        "`gradcompare scale --summary`; `gradcompare scale FAMILY --sizes 1:30 --plot FILE` "
+        "draws larger sweeps, with times).", "",
+        growth_summary_markdown(sizes, df), *links, "", "[Back to the index](../README.md)",
+        ""])
+    return {SUMMARY_PAGE: text, **files}
 
 
 def plot(df: pd.DataFrame, path: Any, counts_only: bool = False) -> Any:
@@ -375,72 +381,5 @@ def _split_line(ax: Any, mdf: pd.DataFrame, col: str, color: Optional[str], labe
         ax.plot(*zip(*seg), color=color, linestyle="--", label=f"{label} (predicted)")
 
 
-# -- the command -----------------------------------------------------------------------------
-def add_command(subparsers: Any, limit_parent: argparse.ArgumentParser
-                ) -> argparse.ArgumentParser:
-    """Register `gradcompare scale`; `limit_parent` brings the shared --limit option."""
-    help_ = "Cost-growth study: every method on a family of graphs of growing size n."
-    p = subparsers.add_parser(
-        "scale", parents=[limit_parent], help=help_,
-        description=help_ + "  Families: " + ", ".join(
-            f"{name} ({fn.__doc__.strip().splitlines()[0]})" for name, fn in FAMILIES.items()),
-        epilog="Example: gradcompare scale logistic --sizes 1:30 --plot logistic.svg",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("family", metavar="FAMILY", choices=[*FAMILIES, "all"],
-                   help=f"one of {', '.join(FAMILIES)}, or all")
-    p.add_argument("--sizes", default="1:30", metavar="A:B[:STEP]|N1,N2",
-                   help="sizes n (default 1:30, inclusive)")
-    p.add_argument("--methods", metavar="M1,M2", help=f"methods to run (default all: "
-                                                      f"{','.join(METHODS)})")
-    p.add_argument("--plot", metavar="FILE", help="also draw counts and times (SVG or PNG)")
-    p.add_argument("--format", choices=["table", "csv", "json", "markdown"], default="table")
-    p.add_argument("--no-memory", action="store_true",
-                   help="skip the traced second run that measures memory")
-    p.set_defaults(func=cmd_scale)
-    return p
-
-
-def cmd_scale(args: argparse.Namespace) -> int:
-    sizes = parse_sizes(args.sizes)
-    from .cli import parse_limits
-
-    limits = parse_limits(getattr(args, "limit", []))
-    methods = args.methods.split(",") if args.methods else list(METHODS)
-    fams = list(FAMILIES) if args.family == "all" else [args.family]
-    t0 = time.perf_counter()
-    df = sweep(fams, sizes, methods, limits, progress=_progress(), memory=not args.no_memory)
-    if args.format == "csv":
-        sys.stdout.write(df.to_csv(index=False))
-    elif args.format == "json":
-        sys.stdout.write(df.to_json(orient="records", indent=2) + "\n")
-    else:
-        shown = df.drop(columns=["note"])
-        if args.format == "markdown":
-            from .report import md_table
-
-            print(md_table(shown.astype(object).where(shown.notna(), "").values.tolist(),
-                           list(shown.columns)))
-        else:
-            with pd.option_context("display.max_rows", None, "display.max_columns", None,
-                                   "display.width", 200):
-                print(shown.to_string(index=False))
-        print()
-        print(growth_text(df))
-        print(f"({time.perf_counter() - t0:.1f} s)")
-    if args.plot:
-        plot(df, args.plot)
-        print(f"wrote {args.plot}", file=sys.stderr)
-    return 0
-
-
-def _progress() -> Progress:
-    try:
-        from .cli import Progress as Bar
-
-        return Bar("scale")
-    except ImportError:  # pragma: no cover
-        return lambda done, total, name: None
-
-
-__all__ = ["COLUMNS", "add_command", "growth", "growth_summary_markdown", "growth_text",
-           "parse_sizes", "plot", "sweep"]
+__all__ = ["COLUMNS", "growth", "growth_summary_markdown", "growth_text", "parse_sizes",
+           "plot", "summary_page", "sweep", "write_summary"]

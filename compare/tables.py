@@ -5,18 +5,37 @@
 * `case_table`     — one row per case
 * `rejected_table` — one row per input problem
 
-Reports and the command line render these tables; they never recompute anything.
+Reports and the command line render these tables; they never recompute anything.  `render`
+gives a table's text forms: `csv` and `json` carry every float round-trip exact (Python's
+`repr`, 17 significant digits where needed) and every count as an exact integer, however large;
+`markdown` and `table` are for reading.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 import pandas as pd
 
 from .engine import Run
 from .errors import GradcompareError
+
+
+INT64_MAX = 2**63 - 1
+
+
+def integer_column(column: pd.Series) -> pd.Series:
+    """Counts as pandas' nullable Int64 when they fit, else as exact Python integers.
+
+    Operation counts are exact integers of any size (2^70 paths is a valid case): they must
+    never overflow or be rounded on their way into a table.
+    """
+    if all(v is None or (isinstance(v, float) and math.isnan(v)) or abs(int(v)) <= INT64_MAX
+           for v in column):
+        return column.astype("Int64")
+    return column.astype(object).where(column.notna(), None)
 
 
 def _rel(err: Optional[float], ref: Optional[float]) -> Optional[float]:
@@ -74,7 +93,7 @@ def cost_table(run: Run) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=COST_COLUMNS)
     for col in ("derivatives", "multiplications", "additions", "total", "sympy_size_raw",
                 "sympy_size_cse"):
-        df[col] = df[col].astype("Int64")
+        df[col] = integer_column(df[col])
     return df
 
 
@@ -109,7 +128,7 @@ def case_table(run: Run) -> pd.DataFrame:
         })
     df = pd.DataFrame(rows, columns=CASE_COLUMNS)
     for col in ("naive_total", "backprop_total"):
-        df[col] = df[col].astype("Int64")
+        df[col] = integer_column(df[col])
     return df
 
 
@@ -121,3 +140,60 @@ def rejected_table(errors: Iterable[GradcompareError]) -> pd.DataFrame:
 
 
 TABLES = {"cases": case_table, "costs": cost_table, "gradients": gradient_table}
+
+
+FORMATS = ("table", "csv", "json", "markdown")
+
+
+def _plain(value: Any) -> Any:
+    """A cell as a plain Python value for JSON: exact ints and floats, None for missing."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()      # numpy / pandas scalars
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+    return value
+
+
+def to_json(df: pd.DataFrame) -> str:
+    """Records as JSON: floats round-trip exact, counts exact, non-finite floats as the strings
+    "nan", "inf", "-inf" (JSON has no such numbers), missing values as null."""
+    records = [{col: _plain(v) for col, v in zip(df.columns, row)}
+               for row in df.itertuples(index=False, name=None)]
+    return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_csv(df: pd.DataFrame) -> str:
+    """CSV with round-trip exact floats (`repr`) and exact integers."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(df.columns)
+    for row in df.itertuples(index=False, name=None):
+        writer.writerow(["" if v is None else repr(v) if isinstance(v, float) else v
+                         for v in map(_plain, row)])
+    return buf.getvalue()
+
+
+def render(df: pd.DataFrame, fmt: str) -> str:
+    """A table as text: csv, json (exact), markdown, or an aligned terminal table."""
+    if fmt == "csv":
+        return to_csv(df)
+    if fmt == "json":
+        return to_json(df)
+    if fmt == "markdown":
+        from .markdown import md_table
+
+        return md_table(df.values.tolist(), list(df.columns)) + "\n"
+    from .errors import printable
+
+    shown = df.map(lambda v: printable(v) if isinstance(v, str) else v)
+    with pd.option_context("display.max_rows", None, "display.max_columns", None,
+                           "display.width", 200, "display.max_colwidth", 40):
+        return shown.to_string(index=False) + "\n"

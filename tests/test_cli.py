@@ -42,7 +42,7 @@ def library(tmp_path):
 
 def test_check_passes_on_good_library(library, capsys):
     assert main(["check", "--cases", library(GOOD)]) == 0
-    assert "2 cases checked: 2 pass, 0 fail, 0 rejected" in capsys.readouterr().out
+    assert "2 cases checked: 2 pass, 0 fail, 0 unverified, 0 rejected" in capsys.readouterr().out
 
 
 def test_check_fails_with_a_table_of_what_failed(library, capsys):
@@ -57,7 +57,7 @@ def test_check_invalid_input_exits_2_and_other_cases_still_run(library, capsys):
     captured = capsys.readouterr()
     assert "case 'ce-loss': at.x: expected a number, got boolean 'no'" in captured.err
     assert ":18: case 'ce-loss'" in captured.err
-    assert "2 cases checked: 2 pass, 0 fail, 1 rejected" in captured.out
+    assert "2 cases checked: 2 pass, 0 fail, 0 unverified, 1 rejected" in captured.out
     assert "Traceback" not in captured.err
 
 

@@ -4,7 +4,7 @@ import re
 
 from compare.diagram import MAX_NODES, mermaid, mermaid_block, node_names
 from compare.forward import forward
-from compare.handout import backward_rows
+from compare.cotangent import sweep
 from compare.parser import parse, parse_steps
 
 LECTURE_STEPS = [("f1", "x + y"), ("f2", "f1 * z")]
@@ -15,8 +15,8 @@ EDGE = re.compile(r"^  (n\d+|hidden) --> (n\d+|hidden)$")
 
 def annotated(graph, point, wrt):
     fw = forward(graph, point)
-    _, grads = backward_rows(graph, fw.values, wrt)
-    return fw.values, grads
+    s = sweep(graph, fw.values, graph.depends_bytes(wrt))
+    return fw.values, {i: g for i, g in enumerate(s.grad) if g is not None}
 
 
 def declared_and_edges(text):
@@ -109,6 +109,6 @@ def test_report_hook_draws_a_case_run():
 
     cases, _ = load_text("cases:\n  - name: t\n    expression: (x + y) * z\n"
                          "    at: {x: 3, y: -4, z: 5}\n")
-    block = for_case_run(run_case(cases[0]))
+    block = for_case_run(run_case(cases[0], record=True))
     assert block.startswith("```mermaid\nflowchart LR")
     assert "f = f2 = f1 · z<br/>value -5<br/>∂f/∂f2 = 1" in block

@@ -13,11 +13,12 @@ import pytest
 
 from compare import handout
 from compare.cases import load_library, load_text
-from compare.cli import common_parent
+from compare.cli import build_parser
+from compare.cotangent import sweep
 from compare.engine import run_case
 from compare.errors import GradcompareError
 from compare.forward import forward
-from compare.handout import (LANGUAGES, MAX_ROWS, add_command, backward_rows, catalog,
+from compare.handout import (LANGUAGES, MAX_ROWS, catalog,
                              naive_paths, render)
 from compare.methods.common import local
 
@@ -137,7 +138,8 @@ def test_walks_match_the_engine(runs, name):
     cr = runs[name]
     graph, case = cr.case.graph, cr.case
     values = forward(graph, case.at).values
-    rows, grads = backward_rows(graph, values, case.wrt)
+    s = sweep(graph, values, graph.depends_bytes(case.wrt), record=True)
+    rows, grads = s.rows, {i: g for i, g in enumerate(s.grad) if g is not None}
     backprop, naive = cr.results["backprop"], cr.results["naive"]
     assert len(rows) == backprop.counts.derivatives == backprop.counts.multiplications
     assert sum(r.before is not None for r in rows) == backprop.counts.additions
@@ -283,10 +285,7 @@ def test_no_handout_without_a_gradient():
 
 # -- the command --------------------------------------------------------------------------------
 def cli(argv):
-    parser = argparse.ArgumentParser(prog="gradcompare")
-    sub = parser.add_subparsers(dest="command")
-    add_command(sub, common_parent())
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     return args.func(args)
 
 

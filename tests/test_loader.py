@@ -492,5 +492,5 @@ def test_check_counts_a_case_with_several_problems_once(tmp_path, capsys):
                    + GOOD)
     assert main(["check", "--cases", str(bad)]) == 2
     captured = capsys.readouterr()
-    assert "1 case checked: 1 pass, 0 fail, 1 rejected" in captured.out
+    assert "1 case checked: 1 pass, 0 fail, 0 unverified, 1 rejected" in captured.out
     assert captured.err.count("error: ") == 2

@@ -45,26 +45,32 @@ def test_naive_prediction_equals_execution_on_every_bundled_case(bundled_run):
     assert executed >= 30
 
 
+def _files(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file() and p.name != "timings.md"}
+
+
 def test_committed_reports_match_a_fresh_run(tmp_path, monkeypatch):
+    """`gradcompare report` (pages, plot, the lecture handouts) and `gradcompare scale
+    --summary` (the growth page) write exactly the committed reports/, byte for byte."""
     monkeypatch.chdir(ROOT)  # file names in reports are shown relative to the working folder
     assert main(["report", "--cases", "cases", "--out", str(tmp_path)]) == 0
-    fresh = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*")
-             if p.is_file() and p.name != "timings.md"}
-    committed = {p.relative_to(REPORTS): p.read_bytes() for p in REPORTS.rglob("*")
-                 if p.is_file() and p.name != "timings.md" and "handouts" not in p.parts}
-    assert any(str(k).endswith(".svg") for k in fresh)  # the plots are compared too
-    assert sorted(map(str, fresh)) == sorted(map(str, committed)), \
+    assert main(["scale", "--summary", "--out", str(tmp_path)]) == 0
+    fresh, committed = _files(tmp_path), _files(REPORTS)
+    assert any(k.endswith(".svg") for k in fresh)  # the plots are compared too
+    assert sum(k.startswith("handouts/") for k in fresh) >= 10
+    assert "scale/README.md" in fresh
+    assert sorted(fresh) == sorted(committed), \
         "reports/ has missing or extra pages: run `gradcompare report` and commit reports/"
-    stale = [str(k) for k in fresh if fresh[k] != committed[k]]
+    stale = [k for k in fresh if fresh[k] != committed[k]]
     assert not stale, f"stale reports (run `gradcompare report` and commit): {stale}"
 
 
-def test_committed_handouts_match_a_fresh_run(tmp_path, monkeypatch):
-    monkeypatch.chdir(ROOT)
-    assert main(["handout", "--tag", "lecture", "--dir", str(tmp_path)]) == 0
-    fresh = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    committed = {p.name: p.read_bytes() for p in (REPORTS / "handouts").iterdir()}
-    assert len(fresh) >= 10 and sorted(fresh) == sorted(committed), \
-        "run `gradcompare handout --tag lecture` and commit reports/handouts/"
-    stale = [name for name in fresh if fresh[name] != committed[name]]
-    assert not stale, f"stale handouts (run `gradcompare handout --tag lecture`): {stale}"
+def test_following_the_readme_leaves_the_committed_tree_alone(tmp_path, monkeypatch):
+    """`gradcompare handout` (and --exercise) write under ./handouts, never into reports/."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["handout", "--cases", str(CASES), "--tag", "lecture"]) == 0
+    assert main(["handout", "--cases", str(CASES), "lecture-sigmoid-neuron", "--exercise"]) == 0
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert written and all(name.startswith("handouts/") for name in written), written
+    assert any(name.endswith(".exercise.md") for name in written)

@@ -6,13 +6,13 @@ import math
 import pytest
 
 from compare import families as F
-from compare.cli import common_parent
+from compare.cli import build_parser
 from compare.counting import predict_naive, shape
 from compare.forward import forward
 from compare.limits import Limits
 from compare.methods import backprop, naive, symbolic
 from compare.parser import parse, parse_steps
-from compare.scale import (COLUMNS, add_command, growth, growth_summary_markdown, parse_sizes,
+from compare.scale import (COLUMNS, growth, growth_summary_markdown, parse_sizes,
                            plot, sweep)
 
 FAST = Limits(sympy_seconds=30.0)
@@ -186,10 +186,7 @@ def test_plot_svg_is_reproducible(tmp_path):
 
 
 def _parser():
-    p = argparse.ArgumentParser(prog="gradcompare")
-    sub = p.add_subparsers(dest="command")
-    add_command(sub, common_parent())
-    return p
+    return build_parser()
 
 
 def test_scale_command(tmp_path, capsys):

@@ -1,0 +1,59 @@
+"""The `gradcompare` command line: parses arguments, calls the library, turns errors into messages.
+
+One module per command (`listing`, `run`, `report`, `check`, `handout`, `scale`), each with an
+`add(subparsers, parents)` that registers it and a `main(args) -> int`.  No computation lives
+here, and no heavy library is imported before a command needs it, so `--version` and `--help`
+answer at once.  Exit codes: 0 success; 1 a check failed (methods disagree, an expectation is
+not met, or a case could not be verified); 2 invalid input or usage (every problem printed with
+file, line, case and field, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Optional, Sequence
+
+from .. import __version__
+from ..errors import GradcompareError
+from . import check, handout, listing, report, run, scale
+from .common import EXIT_INVALID, EXIT_OK, common_parent, limit_parent
+
+COMMANDS = (listing, run, report, check, handout, scale)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gradcompare",
+        description="Differentiate every case several ways (naive chain rule, backprop, SymPy) "
+                    "and compare values, agreement and operation counts.  Cases come from the "
+                    "library bundled with gradcompare unless --cases names a folder or file.",
+        epilog="Exit codes: 0 ok, 1 a check failed, 2 invalid input.  "
+               "Example: gradcompare report && gradcompare check")
+    parser.add_argument("--version", action="version", version=f"gradcompare {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common, limits = common_parent(), limit_parent()
+    for command in COMMANDS:
+        command.add(sub, common if command.READS_CASES else limits)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_INVALID
+    try:
+        return args.func(args)
+    except GradcompareError as err:
+        print(f"gradcompare: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("gradcompare: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+__all__ = ["build_parser", "main"]

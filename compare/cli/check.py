@@ -1,0 +1,62 @@
+"""`gradcompare check`: the regression test — pass, fail or unverified, per case."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import rejected_count
+from .common import (EXIT_FAILED, EXIT_INVALID, EXIT_OK, Progress, chosen_methods,
+                     jobs_option, library_line, load_selected, methods_option, print_errors,
+                     require_cases)
+
+READS_CASES = True
+HELP = "Regression test: do all methods agree and match `expect`?"
+EXAMPLE = "gradcompare check --cases cases/  # exit 0 pass, 1 fail or unverified, 2 invalid"
+
+
+def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "check", parents=[parent], help=HELP,
+        description=HELP + "  A case passes when at least two methods, or one method and the "
+        "case's `expect`, produced a gradient and agree; it is unverified when no method "
+        "produced a gradient, or only one did and the case has no `expect`.",
+        epilog=f"Example: {EXAMPLE}")
+    methods_option(p)
+    jobs_option(p)
+    p.add_argument("--allow-unverified", action="store_true",
+                   help="exit 0 even when some cases could not be verified")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from ..engine import Verdict, run_library
+    from ..markdown import md_table
+
+    library, limits = load_selected(args)
+    require_cases(library, args)
+    line = library_line(args)
+    if line:
+        print(line)
+    run = run_library(library, chosen_methods(args), limits, progress=Progress("check"),
+                      jobs=args.jobs)
+    tally = {v: 0 for v in Verdict}
+    rows = []
+    for cr in run.runs:
+        tally[cr.verdict] += 1
+        if cr.verdict is not Verdict.PASS:
+            rows += [[cr.case.name, f"{cr.case.file}:{cr.case.line}", cr.verdict.value, problem]
+                     for problem in cr.problems or [cr.unverified_reason]]
+    if rows:
+        print(md_table(rows, ["case", "where", "verdict", "problem"]))
+    n = len(run.runs)
+    print(f"{n} case{'s' if n != 1 else ''} checked: {tally[Verdict.PASS]} pass, "
+          f"{tally[Verdict.FAIL]} fail, {tally[Verdict.UNVERIFIED]} unverified, "
+          f"{rejected_count(run.errors)} rejected")
+    if run.errors:
+        print_errors(run.errors)
+        return EXIT_INVALID
+    if tally[Verdict.FAIL]:
+        return EXIT_FAILED
+    if tally[Verdict.UNVERIFIED] and not args.allow_unverified:
+        return EXIT_FAILED
+    return EXIT_OK

@@ -1,0 +1,129 @@
+"""What every command shares: options, case selection, messages, exit codes, progress.
+
+Only the CLI layer speaks argparse.  Nothing here imports SymPy, pandas or matplotlib: a
+command pays for a heavy library only when it uses one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from ..errors import GradcompareError, printable
+from ..limits import DEFAULT_LIMITS, Limits
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+METHOD_NAMES = ("naive", "backprop", "sympy")   # compare.methods.METHODS, without importing it
+
+
+class Progress:
+    """A one-line progress bar on stderr, shown only when stderr is a terminal."""
+
+    def __init__(self, label: str, enabled: Optional[bool] = None) -> None:
+        self.label = label
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+
+    def __call__(self, done: int, total: int, name: str) -> None:
+        if not self.enabled or total == 0:
+            return
+        width = 30
+        filled = int(width * done / total)
+        bar = "#" * filled + "-" * (width - filled)
+        end = "\n" if done >= total else ""
+        shown = printable(name[:30])
+        sys.stderr.write(f"\r{self.label} [{bar}] {done}/{total} {shown:<30}{end}")
+        sys.stderr.flush()
+
+
+def parse_limits(pairs: Sequence[str]) -> Limits:
+    """--limit NAME=VALUE options -> Limits (compare.limits holds the names and defaults)."""
+    overrides = {}
+    for pair in pairs or ():
+        if "=" not in pair:
+            raise GradcompareError(f"--limit expects NAME=VALUE, got '{pair}'; names: "
+                                   f"{', '.join(Limits.names())}")
+        name, value = pair.split("=", 1)
+        overrides[name.strip()] = value.strip()
+    return DEFAULT_LIMITS.with_overrides(overrides)
+
+
+def limit_parent() -> argparse.ArgumentParser:
+    """The --limit option, shared by every command."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--limit", metavar="NAME=VALUE", action="append", default=[],
+                   help="raise or lower a limit, e.g. --limit sympy_seconds=60 "
+                        f"(names: {', '.join(Limits.names())}; ranges in docs/case-format.md)")
+    return p
+
+
+def common_parent() -> argparse.ArgumentParser:
+    """Options every command that reads cases shares."""
+    p = argparse.ArgumentParser(add_help=False, parents=[limit_parent()])
+    g = p.add_argument_group("selecting cases")
+    g.add_argument("--cases", metavar="PATH", default=None,
+                   help="a case folder (searched recursively for *.yaml) or one case file; "
+                        "default: the library bundled with gradcompare (never ./cases "
+                        "unless given)")
+    g.add_argument("--case", metavar="NAME", action="append", default=[],
+                   help="only this case (repeat for more)")
+    g.add_argument("--tag", metavar="TAG", action="append", default=[],
+                   help="only cases with this tag (repeat for more)")
+    return p
+
+
+def methods_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--methods", metavar="M1,M2",
+                   help=f"methods to run, any subset (default all: {','.join(METHOD_NAMES)})")
+
+
+def jobs_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", metavar="N", type=int, default=None,
+                   help="SymPy worker processes run at once (default: the number of cores, "
+                        f"{os.cpu_count() or 1} here)")
+
+
+def chosen_methods(args: argparse.Namespace) -> list[str]:
+    from ..methods import METHODS
+
+    text = getattr(args, "methods", None)
+    methods = [m.strip() for m in text.split(",") if m.strip()] if text else list(METHODS)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise GradcompareError(f"unknown method {', '.join(unknown) or '(none given)'}; "
+                               f"known: {', '.join(METHODS)}")
+    return list(dict.fromkeys(methods))
+
+
+def load_selected(args: argparse.Namespace):
+    """The library the options select, and the limits; says on stderr which library it is
+    when it is not the bundled one."""
+    from ..cases import default_cases_path, load_library
+
+    limits = parse_limits(args.limit)
+    path = Path(args.cases) if args.cases else default_cases_path()
+    library = load_library(path, limits).select(args.case, args.tag)
+    return library, limits
+
+
+def library_line(args: argparse.Namespace) -> Optional[str]:
+    """The first line of a command's output when the cases are not the bundled library."""
+    if not getattr(args, "cases", None):
+        return None
+    return f"cases from {printable(str(args.cases))} (not the bundled library)"
+
+
+def require_cases(library, args: argparse.Namespace) -> None:
+    """A command over nothing must not pass: a mistyped --tag or an empty file is a mistake."""
+    if not library.cases and not library.errors:
+        picked = [f"--case {c}" for c in args.case] + [f"--tag {t}" for t in args.tag]
+        raise GradcompareError("no cases selected" + (f" by {' '.join(picked)}" if picked
+                                                       else " (the library is empty)")
+                               + "; `gradcompare list` shows the cases and their tags")
+
+
+def print_errors(errors: Sequence[GradcompareError], prefix: str = "error") -> None:
+    for err in errors:
+        print(f"{prefix}: {err}", file=sys.stderr)

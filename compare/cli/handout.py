@@ -1,0 +1,90 @@
+"""`gradcompare handout`: lecture handouts in English and Vietnamese."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from ..errors import GradcompareError
+from .common import EXIT_INVALID, EXIT_OK, load_selected, print_errors
+
+READS_CASES = True
+LANGUAGES = ("en", "vi")          # compare.handout.LANGUAGES, without importing it
+DEFAULT_DIR = "handouts"
+DEFAULT_LEARNING_RATE = 0.1       # compare.handout.DEFAULT_LEARNING_RATE (a test ties them)
+HELP = "Write lecture handouts (English and Vietnamese) that walk through a case step by step."
+EPILOG = f"""\
+Examples:
+  gradcompare handout lecture-sum-times --lang vi --out handout.vi.md
+  gradcompare handout --tag lecture                 # {DEFAULT_DIR}/<name>.{{en,vi}}.md
+  gradcompare handout lecture-sum-times --exercise  # blanks, answer key in its own file
+  gradcompare handout lecture-sum-times --lang en --out -   # print to the terminal"""
+
+
+def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("handout", parents=[parent], help=HELP, description=HELP
+                       + " Without NAME (or --case/--tag) every case gets a handout.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", nargs="?", metavar="NAME", help="the case (same as --case NAME)")
+    p.add_argument("--lang", choices=LANGUAGES, help="one language (default: both)")
+    p.add_argument("--exercise", action="store_true",
+                   help="values and gradients left blank; the answer key goes in its own file")
+    p.add_argument("--out", metavar="FILE",
+                   help="write one handout to FILE ('-' prints it); needs one case and --lang")
+    p.add_argument("--dir", metavar="DIR", default=DEFAULT_DIR,
+                   help=f"folder for the handouts when --out is not given (default: "
+                        f"./{DEFAULT_DIR}; `gradcompare report` writes the lecture cases' "
+                        f"handouts into reports/handouts/)")
+    p.add_argument("--lr", metavar="ALPHA", type=float,
+                   help="learning rate of the gradient-descent step (default: the case's "
+                        f"learning_rate, else {DEFAULT_LEARNING_RATE})")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from ..engine import run_case
+    from ..files import write_atomic
+    from ..handout import PAGE_BREAK, render, write_handouts
+
+    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
+        raise GradcompareError(f"--lr expects a positive number, got {args.lr:g}")
+    if args.name:
+        args.case = [args.name, *[n for n in args.case if n != args.name]]
+    library, limits = load_selected(args)
+    if library.errors:
+        print_errors(library.errors)
+        if not library.cases:
+            return EXIT_INVALID
+    if not library.cases:
+        raise GradcompareError("no cases selected")
+    langs = [args.lang] if args.lang else list(LANGUAGES)
+    if args.out and (len(library.cases) != 1 or len(langs) != 1):
+        raise GradcompareError(f"--out writes one handout: select one case and one "
+                               f"language (--lang {' or --lang '.join(LANGUAGES)}); "
+                               f"selected {len(library.cases)} case(s), {len(langs)} "
+                               f"language(s)")
+    runs = [run_case(case, limits=limits, record=True) for case in library.cases]
+    status = EXIT_INVALID if library.errors else EXIT_OK
+    if args.out:
+        page, key = render(runs[0], langs[0], args.exercise, args.lr)
+        if args.out == "-":
+            sys.stdout.write(page + (f"\n{PAGE_BREAK}\n\n{key}" if key else ""))
+            return status
+        out = Path(args.out)
+        write_atomic(out, page)
+        written = [out]
+        if key is not None:
+            answers = out.with_name(f"{out.stem}.answers{out.suffix or '.md'}")
+            write_atomic(answers, key)
+            written.append(answers)
+        print("wrote " + ", ".join(str(p) for p in written))
+        return status
+    written, errors = write_handouts(runs, Path(args.dir), langs, args.exercise, args.lr)
+    print(f"wrote {len(written)} handouts to {args.dir}/ ({len(runs) - len(errors)} cases, "
+          f"{len(langs)} language(s))")
+    print_errors(errors, prefix="skipped")
+    if errors and len(runs) == 1:
+        return EXIT_INVALID
+    return status

@@ -1,0 +1,51 @@
+"""`gradcompare report`: the markdown report (index, a page per case, plots, handouts)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import rejected_count
+from ..fmt import plural
+from .common import (EXIT_INVALID, EXIT_OK, Progress, chosen_methods, jobs_option,
+                     library_line, load_selected, methods_option, print_errors, require_cases)
+
+READS_CASES = True
+HELP = "Write markdown reports: an index, a page per case, and the lecture cases' handouts."
+EXAMPLE = "gradcompare report --out reports"
+
+
+def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("report", parents=[parent], help=HELP, description=HELP,
+                       epilog=f"Example: {EXAMPLE}")
+    p.add_argument("--out", metavar="DIR", default="reports",
+                   help="output folder (default: reports)")
+    p.add_argument("--handouts", metavar="TAG", default="lecture",
+                   help="also write handouts (both languages) of the cases with this tag into "
+                        "DIR/handouts/ (default: lecture; '' for none)")
+    methods_option(p)
+    jobs_option(p)
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from ..engine import Verdict, run_library
+    from ..report import write_report
+
+    library, limits = load_selected(args)
+    require_cases(library, args)
+    line = library_line(args)
+    if line:
+        print(line)
+    run = run_library(library, chosen_methods(args), limits, progress=Progress("report"),
+                      jobs=args.jobs, record=True)
+    out = Path(args.out)
+    written, skipped = write_report(run, out, handout_tag=args.handouts or None)
+    verdicts = [cr.verdict for cr in run.runs]
+    print(f"wrote {plural(len(written), 'file')} to {out}/ ({plural(len(run.runs), 'case')}, "
+          f"{verdicts.count(Verdict.PASS)} pass, {verdicts.count(Verdict.FAIL)} fail, "
+          f"{verdicts.count(Verdict.UNVERIFIED)} unverified, "
+          f"{rejected_count(run.errors)} rejected)")
+    print_errors(skipped, prefix="no handout")
+    print_errors(run.errors)
+    return EXIT_INVALID if run.errors else EXIT_OK

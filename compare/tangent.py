@@ -1,0 +1,94 @@
+"""The tangent interpreter (forward mode): one sweep from the leaves to the output carrying
+d(node)/d(direction), read from the primitive table's partials.
+
+The engine uses it for the exact one-sided derivatives at a kink (where the table's
+`kink_tangent` gives the one-sided rule: relu: max(t, 0), abs: |t|, max: max(ta, tb), …);
+forward-mode differentiation is the same sweep seeded with 1 on one variable.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Collection, Mapping, Optional, Sequence
+
+from .graph import Graph
+from .primitives import OPS
+
+
+@dataclass
+class Tangents:
+    """Every node's tangent, or where the sweep stopped (a partial undefined at the point)."""
+
+    tangent: list[float]
+    failed: Optional[int] = None
+    error: Optional[Exception] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failed is None
+
+
+def tangents(graph: Graph, values: Sequence[float], seed: Mapping[int, float],
+             live: Optional[Sequence[bool]] = None, kinks: Collection[int] = ()) -> Tangents:
+    """Propagate the tangents `seed` (node -> tangent, usually one variable) to every node.
+
+    Nodes whose arguments all carry a zero tangent are skipped (their tangent is 0).  At a node
+    in `kinks` the primitive's one-sided rule is used instead of its partials.
+    """
+    n = len(graph)
+    tangent = [0.0] * n
+    for node, t in seed.items():
+        tangent[node] = t
+    op, ga, gb = graph.op, graph.a, graph.b
+    first = min(seed, default=n)
+    i = first
+    try:
+        for i in range(first + 1, n):
+            x = ga[i]
+            if x < 0 or (live is not None and not live[i]):
+                continue
+            y = gb[i]
+            ta = tangent[x]
+            tb = tangent[y] if y >= 0 else 0.0
+            if not ta and not tb:
+                continue
+            prim = OPS[op[i]]
+            a = values[x]
+            b = values[y] if y >= 0 else None
+            if i in kinks:
+                tangent[i] = prim.kink_tangent(a, b, ta, tb)
+                continue
+            total = 0.0
+            if ta:
+                total += prim.partials[0](a, b, values[i]) * ta
+            if tb:
+                total += prim.partials[1](a, b, values[i]) * tb
+            tangent[i] = total
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError) as err:
+        return Tangents(tangent, failed=i, error=err)
+    return Tangents(tangent)
+
+
+def one_sided(graph: Graph, values: Sequence[float], live: Sequence[bool],
+              kinks: Collection[int], wrt: Sequence[str]
+              ) -> dict[str, tuple[Optional[float], Optional[float]]]:
+    """Exact left and right partial derivatives at a point with kinks.
+
+    Right = D(+e_v), left = −D(−e_v).  A side whose sweep meets a partial undefined at the
+    point (x**0.5 at 0 beside a relu) is None: not known, never an exception.
+    """
+    kink_set = set(kinks)
+    out: dict[str, tuple[Optional[float], Optional[float]]] = {}
+    for name in wrt:
+        node = graph.variables.get(name)
+        if node is None:
+            out[name] = (0.0, 0.0)
+            continue
+        sides: list[Optional[float]] = []
+        for direction in (-1.0, 1.0):
+            t = tangents(graph, values, {node: direction}, live, kink_set)
+            value = direction * t.tangent[graph.output] if t.ok else None
+            sides.append(value if value is None or not math.isnan(value) else None)
+        out[name] = (sides[0], sides[1])
+    return out
