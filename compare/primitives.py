@@ -5,6 +5,10 @@ derivatives (as numbers and as display formulas), its SymPy counterpart, where i
 where it has a kink.  Parser, forward pass, every differentiation method, the SymPy translation
 and the handouts all read this table; adding an operation means adding one entry below.
 
+SymPy is not imported here: an entry names its SymPy counterpart (`sympy_rule`, `kink_atoms`,
+`Constant.sympy_name`), and compare.sympy_bridge resolves the names when symbolic work runs, so
+commands that never reach SymPy do not pay for importing it.
+
 Conventions at kinks (what the numeric methods use, the same as PyTorch):
 relu'(0) = 0, abs'(0) = 0, max/min at a tie pass 1/2 of the gradient to each argument,
 sqrt'(0) is infinite (reported as not differentiable).
@@ -15,9 +19,7 @@ from __future__ import annotations
 import math
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
-
-import sympy
+from typing import Any, Callable, NamedTuple, Optional, Union
 
 Number = float
 # The places a primitive can have a kink, declared rather than coded so that the forward pass can
@@ -26,6 +28,12 @@ AT_ZERO = "a = 0"     # at argument 0: relu, abs, sqrt
 AT_TIE = "a = b"      # where the two arguments are equal: max, min
 # A local partial derivative: (a, b, out) -> d out / d arg.  b is None for unary primitives.
 Partial = Callable[[float, Optional[float], float], float]
+# A SymPy counterpart: the name of a SymPy function ("exp"), or (sympy module, *args) -> expr.
+SympyRule = Union[str, Callable[..., Any]]
+
+
+class TableError(ValueError):
+    """A primitive's table entry contradicts itself or the table."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +46,7 @@ class Primitive:
     partials: tuple[Partial, ...]
     # Display formulas of the partials, in terms of {a}, {b} (the arguments) and {out}.
     formulas: tuple[str, ...]
-    to_sympy: Callable[..., Any]
+    sympy_rule: SympyRule
     symbol: str  # how the operation is drawn: '+', '·', 'exp', ...
     infix: bool = False
     # Returns a reason when (a, b) is outside the domain, else None.
@@ -50,6 +58,9 @@ class Primitive:
     # Directional derivative at a kink: (a, b, tangent_a, tangent_b) -> tangent of the output.
     # Used to report the exact one-sided derivatives there.
     kink_tangent: Optional[Callable[[float, Optional[float], float, float], float]] = None
+    # The SymPy functions its symbolic derivative introduces at the kink (Heaviside for relu,
+    # sign for abs): a derivative holding one of them with argument 0 sits on a kink.
+    kink_atoms: tuple[str, ...] = ()
     aliases: tuple[str, ...] = field(default=())
 
     def kink(self, a: float, b: Optional[float]) -> bool:
@@ -59,6 +70,13 @@ class Primitive:
         if self.kink_at == AT_TIE:
             return a == b
         return False
+
+
+class Constant(NamedTuple):
+    """A named constant: its float value, and the name of its exact SymPy counterpart."""
+
+    value: float
+    sympy_name: str
 
 
 def _sigmoid(a: float) -> float:
@@ -136,84 +154,88 @@ def _declare(p: Primitive) -> Primitive:
 ADD = _declare(Primitive(
     "add", 2, operator.add,
     (lambda a, b, o: 1.0, lambda a, b, o: 1.0), ("1", "1"),
-    lambda a, b: a + b, "+", infix=True))
+    lambda sp, a, b: a + b, "+", infix=True))
 SUB = _declare(Primitive(
     "sub", 2, operator.sub,
     (lambda a, b, o: 1.0, lambda a, b, o: -1.0), ("1", "-1"),
-    lambda a, b: a - b, "−", infix=True))
+    lambda sp, a, b: a - b, "−", infix=True))
 MUL = _declare(Primitive(
     "mul", 2, operator.mul,
     (lambda a, b, o: b, lambda a, b, o: a), ("{b}", "{a}"),
-    lambda a, b: a * b, "·", infix=True))
+    lambda sp, a, b: a * b, "·", infix=True))
 DIV = _declare(Primitive(
     "div", 2, operator.truediv,
     (lambda a, b, o: 1.0 / b, lambda a, b, o: -(a / b) / b), ("1/{b}", "−{a}/{b}²"),
-    lambda a, b: a / b, "/", infix=True,
+    lambda sp, a, b: a / b, "/", infix=True,
     domain=lambda a, b: "division by zero" if b == 0 else None))
 POW = _declare(Primitive(
     "pow", 2, _pow,
     (lambda a, b, o: b * _pow(a, b - 1.0) if b != 0 else 0.0, _pow_db),
     ("{b}·{a}^({b}−1)", "{out}·ln({a})"),
-    lambda a, b: a**b, "^", infix=True, domain=_pow_domain))
+    lambda sp, a, b: a**b, "^", infix=True, domain=_pow_domain))
 NEG = _declare(Primitive(
     "neg", 1, operator.neg, (lambda a, b, o: -1.0,), ("-1",),
-    lambda a: -a, "−"))
+    lambda sp, a: -a, "−"))
 EXP = _declare(Primitive(
     "exp", 1, math.exp, (lambda a, b, o: o,), ("exp({a})",),
-    sympy.exp, "exp"))
+    "exp", "exp"))
 LOG = _declare(Primitive(
     "log", 1, math.log, (lambda a, b, o: 1.0 / a,), ("1/{a}",),
-    sympy.log, "log",
+    "log", "log",
     domain=lambda a, b: f"log of non-positive {a:g}" if a <= 0 else None))
 SQRT = _declare(Primitive(
     "sqrt", 1, math.sqrt, (lambda a, b, o: 0.5 / o,), ("1/(2·√{a})",),
-    sympy.sqrt, "sqrt",
+    "sqrt", "sqrt",
     domain=lambda a, b: f"sqrt of negative {a:g}" if a < 0 else None,
     kink_at=AT_ZERO,
     kink_note="sqrt'(0) is infinite",
     kink_tangent=_sqrt_tangent))
 SIN = _declare(Primitive(
     "sin", 1, math.sin, (lambda a, b, o: math.cos(a),), ("cos({a})",),
-    sympy.sin, "sin"))
+    "sin", "sin"))
 COS = _declare(Primitive(
     "cos", 1, math.cos, (lambda a, b, o: -math.sin(a),), ("−sin({a})",),
-    sympy.cos, "cos"))
+    "cos", "cos"))
 TAN = _declare(Primitive(
     "tan", 1, math.tan, (lambda a, b, o: 1.0 + o * o,), ("1 + tan²({a})",),
-    sympy.tan, "tan"))
+    "tan", "tan"))
 TANH = _declare(Primitive(
     "tanh", 1, math.tanh, (lambda a, b, o: 1.0 - o * o,), ("1 − tanh²({a})",),
-    sympy.tanh, "tanh"))
+    "tanh", "tanh"))
 SIGMOID = _declare(Primitive(
     "sigmoid", 1, _sigmoid, (lambda a, b, o: o * (1.0 - o),), ("σ({a})·(1 − σ({a}))",),
-    lambda a: 1 / (1 + sympy.exp(-a)), "σ"))
+    lambda sp, a: 1 / (1 + sp.exp(-a)), "σ"))
 RELU = _declare(Primitive(
     "relu", 1, lambda a: a if a > 0 else 0.0, (lambda a, b, o: 1.0 if a > 0 else 0.0,),
     ("[{a} > 0]",),
-    lambda a: sympy.Max(a, 0), "relu",
+    lambda sp, a: sp.Max(a, 0), "relu",
     kink_at=AT_ZERO,
     kink_note="relu'(0) taken as 0 (as PyTorch and micrograd do; SymPy says Heaviside(0) = 1/2)",
-    kink_tangent=lambda a, b, ta, tb: max(ta, 0.0)))
+    kink_tangent=lambda a, b, ta, tb: max(ta, 0.0),
+    kink_atoms=("Heaviside",)))
 ABS = _declare(Primitive(
     "abs", 1, abs, (lambda a, b, o: float(_sign(a)),), ("sign({a})",),
-    sympy.Abs, "abs",
+    "Abs", "abs",
     kink_at=AT_ZERO,
     kink_note="abs'(0) taken as 0 (sign(0) = 0, as PyTorch does)",
-    kink_tangent=lambda a, b, ta, tb: abs(ta)))
+    kink_tangent=lambda a, b, ta, tb: abs(ta),
+    kink_atoms=("sign",)))
 MAX = _declare(Primitive(
     "max", 2, _max_ab, (_tie_share(True), _tie_share(False)),
     ("[{a} ≥ {b}]", "[{b} ≥ {a}]"),
-    sympy.Max, "max",
+    "Max", "max",
     kink_at=AT_TIE,
     kink_note="max at a tie passes 1/2 to each argument (as PyTorch's maximum does)",
-    kink_tangent=lambda a, b, ta, tb: max(ta, tb)))
+    kink_tangent=lambda a, b, ta, tb: max(ta, tb),
+    kink_atoms=("Heaviside",)))
 MIN = _declare(Primitive(
     "min", 2, _min_ab, (_tie_share(True), _tie_share(False)),
     ("[{a} ≤ {b}]", "[{b} ≤ {a}]"),
-    sympy.Min, "min",
+    "Min", "min",
     kink_at=AT_TIE,
     kink_note="min at a tie passes 1/2 to each argument (as PyTorch's minimum does)",
-    kink_tangent=lambda a, b, ta, tb: min(ta, tb)))
+    kink_tangent=lambda a, b, ta, tb: min(ta, tb),
+    kink_atoms=("Heaviside",)))
 
 # Names a case may call as functions, and the binary operators' spellings.
 FUNCTIONS: dict[str, Primitive] = {
@@ -221,8 +243,8 @@ FUNCTIONS: dict[str, Primitive] = {
 BINARY_OPERATORS: dict[str, Primitive] = {
     "+": ADD, "-": SUB, "*": MUL, "/": DIV, "**": POW, "^": POW}
 
-# Named constants: their float value and their exact SymPy counterpart.
-CONSTANTS: dict[str, tuple[float, Any]] = {"pi": (math.pi, sympy.pi), "e": (math.e, sympy.E)}
+# Named constants: their float value and the name of their exact SymPy counterpart.
+CONSTANTS: dict[str, Constant] = {"pi": Constant(math.pi, "pi"), "e": Constant(math.e, "E")}
 
 # Integer codes for the tape: 0 and 1 are the leaves, then one code per primitive.
 VAR, CONST = 0, 1

@@ -2,15 +2,20 @@
 
 Every test here is parametrized over `compare.primitives.PRIMITIVES` (or `FUNCTIONS`), so an
 operation added to the table is checked with no new test: its local partials against central
-finite differences of `evaluate` and against SymPy's derivative of `to_sympy`, `evaluate`
-against `to_sympy`, the shape of its formulas, and, where it declares kinks, the kink predicate
-and the one-sided `kink_tangent` against one-sided finite differences.
+finite differences of `evaluate` and against SymPy's derivative of its `sympy_rule`, `evaluate`
+against the SymPy counterpart, the shape of its formulas, the SymPy kink markers it declares
+against those its derivative really holds, and, where it declares kinks, the kink predicate and
+the one-sided `kink_tangent` against one-sided finite differences.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import sympy
@@ -18,7 +23,10 @@ import sympy
 import compare
 from compare.forward import forward
 from compare.methods import backprop, naive
-from compare.primitives import AT_TIE, AT_ZERO, FUNCTIONS, PRIMITIVES, Primitive
+from compare.methods.symbolic import _kink_at_point
+from compare.primitives import (AT_TIE, AT_ZERO, CONSTANTS, FUNCTIONS, PRIMITIVES, Primitive,
+                                TableError)
+from compare.sympy_bridge import kink_functions, sympy_constant, sympy_function
 
 NAMES = list(PRIMITIVES)
 DIGITS = 30
@@ -187,7 +195,7 @@ def test_partial_matches_central_difference(name, args, k):
 def test_partial_matches_sympy(name, args, k):
     prim = PRIMITIVES[name]
     syms = _symbols(prim)
-    expr = sympy.diff(prim.to_sympy(*syms), syms[k])
+    expr = sympy.diff(sympy_function(prim)(*syms), syms[k])
     expected = _sympy_number(expr.subs(_subs(syms, args)))
     try:
         d = _partial(prim, k, args)
@@ -204,7 +212,7 @@ def test_partial_matches_sympy(name, args, k):
 def test_evaluate_matches_sympy(name, args):
     prim = PRIMITIVES[name]
     syms = _symbols(prim)
-    expected = _sympy_number(prim.to_sympy(*syms).subs(_subs(syms, args)))
+    expected = _sympy_number(sympy_function(prim)(*syms).subs(_subs(syms, args)))
     assert isinstance(expected, float), f"{name} at {args}: SymPy's value is {expected}"
     assert _call(prim, args) == pytest.approx(expected, rel=1e-14, abs=1e-15)
 
@@ -222,7 +230,7 @@ def test_table_entry_shape(name):
         if prim.arity == 1:
             assert "{b}" not in formula
     syms = _symbols(prim)
-    assert prim.to_sympy(*syms).free_symbols <= set(syms)
+    assert sympy_function(prim)(*syms).free_symbols <= set(syms)
     if prim.kink_tangent is not None:
         assert prim.kink_note, f"{name} has a kink rule but no kink_note"
 
@@ -448,3 +456,77 @@ def test_derivative_failure_lists_every_variable(method):
     r = method.differentiate(g, {"x": -2.0, "y": 2.0, "z": 1.0}, ["x", "y", "z"])
     assert r.status == "domain" and r.node == "x ^ y", (r.status, r.node)
     assert r.gradient == {"x": None, "y": None, "z": None}
+
+
+# -- SymPy: named in the table, resolved lazily -------------------------------------------------
+
+MARKERS = ("Heaviside", "sign", "DiracDelta")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_kink_atoms_are_what_the_sympy_derivative_holds(name):
+    """A primitive declares exactly the kink markers its SymPy derivative introduces."""
+    prim = PRIMITIVES[name]
+    syms = _symbols(prim)
+    expr = sympy_function(prim)(*syms)
+    found = {m for m in MARKERS for s in syms
+             if sympy.diff(expr, s).atoms(getattr(sympy, m))}
+    assert found == set(prim.kink_atoms)
+
+
+def test_kink_functions_come_from_the_table():
+    assert set(kink_functions()) == {sympy.Heaviside, sympy.sign}
+
+
+def test_kink_at_point_reads_the_table(monkeypatch):
+    x = sympy.Symbol("x", real=True)
+    assert _kink_at_point([sympy.Heaviside(x)], {x: 0})
+    assert _kink_at_point([x * sympy.sign(x - 1)], {x: 1})
+    assert not _kink_at_point([sympy.Heaviside(x)], {x: 2})
+    monkeypatch.setattr("compare.sympy_bridge.kink_functions", lambda: (sympy.sign,))
+    assert not _kink_at_point([sympy.Heaviside(x)], {x: 0})
+    monkeypatch.setattr("compare.sympy_bridge.kink_functions", lambda: ())
+    assert not _kink_at_point([sympy.sign(x)], {x: 0})
+
+
+@pytest.mark.parametrize("name", list(CONSTANTS))
+def test_constants_float_and_sympy_values_agree(name):
+    value, _ = CONSTANTS[name]   # unpacks as the (float, exact) pair it replaced
+    assert isinstance(value, float) and float(sympy_constant(name)) == value
+
+
+def test_a_sympy_rule_naming_no_function_fails_with_the_primitive_name():
+    ghost = dataclasses.replace(PRIMITIVES["sin"], sympy_rule="sine")
+    with pytest.raises(TableError, match="'sin'.*'sine'"):
+        sympy_function(ghost)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+_SYMPY_LOADED = "import {modules}, sys; print('sympy' in sys.modules)"
+# Loads the modules without running compare/__init__.py (which imports the methods).
+_WITHOUT_PACKAGE_INIT = ("import sys, types; pkg = types.ModuleType('compare'); "
+                         "pkg.__path__ = [{path!r}]; sys.modules['compare'] = pkg; ")
+_CORE = "compare.primitives, compare.graph, compare.parser"
+
+
+def _sympy_loaded(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": ""}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_table_graph_and_parser_do_not_import_sympy():
+    prefix = _WITHOUT_PACKAGE_INIT.format(path=str(ROOT / "compare"))
+    code = prefix + _SYMPY_LOADED.format(modules=_CORE + ", compare.sympy_bridge")
+    assert _sympy_loaded(code) == "False"
+    # Drawing a display formula parses it: still no SymPy.
+    code = prefix + ("import compare.primitives as p, sys; p.PRIMITIVES['sqrt'].formulas; "
+                     "print('sympy' in sys.modules)")
+    assert _sympy_loaded(code) == "False"
+
+
+@pytest.mark.xfail(strict=True, reason="compare/__init__.py imports compare.engine -> "
+                   "compare.methods -> compare.methods.symbolic, which imports sympy at the top")
+def test_importing_the_table_through_the_package_does_not_import_sympy():
+    assert _sympy_loaded(_SYMPY_LOADED.format(modules=_CORE)) == "False"
