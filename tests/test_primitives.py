@@ -5,9 +5,9 @@ operation added to the table is checked with no new test: its local partials aga
 finite differences of `evaluate` and against SymPy's derivative of its `sympy_rule`, `evaluate`
 against the SymPy counterpart, its expression-language formulas (parsed and evaluated) against
 its numeric partials, the SymPy kink markers it declares against those its derivative really
-holds, and, where it declares kinks, the kink predicate and the one-sided `kink_tangent` against
-one-sided finite differences.  The table's validation (`check_primitive`) is tested on bad
-entries that never enter the table.
+holds, how it is drawn (drawings parse back to the same value), and, where it declares kinks, the
+kink predicate and the one-sided `kink_tangent` against one-sided finite differences.  The
+table's validation (`check_primitive`) is tested on bad entries that never enter the table.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import sympy
 
 import compare
 from compare import primitives
+from compare.diagram import operation_text
 from compare.forward import forward
 from compare.methods import backprop, naive
 from compare.methods.symbolic import _kink_at_point
@@ -692,3 +693,41 @@ def test_table_graph_and_parser_do_not_import_sympy():
                    "compare.methods -> compare.methods.symbolic, which imports sympy at the top")
 def test_importing_the_table_through_the_package_does_not_import_sympy():
     assert _sympy_loaded(_SYMPY_LOADED.format(modules=_CORE)) == "False"
+
+
+# -- drawing: the table's precedence, associativity and symbols -------------------------------
+
+INFIX_NAMES = [n for n in NAMES if PRIMITIVES[n].infix]
+
+
+def _python_text(drawn: str) -> str:
+    return drawn.replace("−", "-").replace("·", "*")
+
+
+@pytest.mark.parametrize("outer", INFIX_NAMES + ["neg"])
+@pytest.mark.parametrize("inner", INFIX_NAMES + ["neg"])
+def test_drawings_parse_back_to_the_same_value(outer, inner):
+    """describe() puts exactly the parentheses needed: its text, parsed again, has the same
+    value, whatever operation sits inside whatever other, on either side."""
+    point = {"x": 1.7, "y": 0.6, "z": 1.3}
+    for side in range(PRIMITIVES[outer].arity):
+        g = compare.Graph()
+        x, y, z = (g.variable(n) for n in "xyz")
+        kid = g.apply(inner, x, y) if PRIMITIVES[inner].arity == 2 else g.apply(inner, x)
+        args = [kid] if PRIMITIVES[outer].arity == 1 else ([kid, z] if side == 0 else [z, kid])
+        g.output = g.apply(outer, *args)
+        drawn = g.describe(g.output, limit=1000)
+        again = compare.parse(_python_text(drawn))
+        expected, got = forward(g, point).value, forward(again, point).value
+        assert got == pytest.approx(expected, rel=1e-14), (drawn, expected, got)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_operation_text_draws_each_primitive_from_its_entry(name):
+    prim = PRIMITIVES[name]
+    g = compare.parse(f"{name}(x, y)" if name in FUNCTIONS and prim.arity == 2 else
+                      f"{name}(x)" if name in FUNCTIONS else
+                      "-x" if name == "neg" else f"x {prim.spellings[0]} y")
+    text = operation_text(g, g.output, {0: "x", 1: "y", g.output: "f"})
+    assert text == prim.draw(["x", "y"][:prim.arity])
+    assert prim.symbol in text
