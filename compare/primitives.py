@@ -31,7 +31,10 @@ import operator
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Optional, Sequence, Union
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .graph import Graph   # graph.py is built on this table
 
 Number = float
 # The places a primitive can have a kink, declared rather than coded so that the forward pass can
@@ -298,7 +301,7 @@ def render_formula(text: str) -> str:
     return drawn[g.output][0]
 
 
-def _draw_math(g: Any, prim: Primitive, args: tuple[int, ...],
+def _draw_math(g: Graph, prim: Primitive, args: tuple[int, ...],
                drawn: list[tuple[str, str, int]], tight: bool) -> str:
     """One node of `render_formula`, from its arguments' drawings."""
     def arg(pos: int) -> str:
