@@ -82,12 +82,7 @@ def operation_text(graph: Graph, i: int, names: Mapping[int, str]) -> str:
     prim = OPS[graph.op[i]]
     if prim is None:
         return names[i]
-    args = [names[c] for c in graph.args(i)]
-    if prim.infix:
-        return f"{args[0]} {prim.symbol} {args[1]}"
-    if prim.name == "neg":
-        return f"−{args[0]}"
-    return f"{prim.name}({', '.join(args)})"
+    return prim.draw([names[c] for c in graph.args(i)])   # as the table draws it
 
 
 def _number(x: Optional[float], blank: bool) -> str:

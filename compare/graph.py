@@ -16,13 +16,9 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Iterator, Optional, Union
 
-from .primitives import CODE, CONST, CONSTANTS, OPS, VAR, Primitive
+from .primitives import CODE, CONST, CONSTANTS, OPS, VAR, Primitive, leaf_precedence
 
 Exact = Union[Fraction, str]
-
-_ATOM = 10
-# Binding strength of each operation when drawn as text (higher binds tighter).
-_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
 
 
 class Graph:
@@ -270,10 +266,7 @@ class Graph:
                 continue
             if u != i and (u in self.labels or self.is_leaf(u)):
                 name = self.name(u)
-                # A negative or fractional literal binds like its sign or its bar: (-8) ^ 0.5.
-                prec = (_PREC["neg"] if name.startswith("-") else
-                        _PREC["div"] if "/" in name else _ATOM)
-                text[u] = (name, prec)
+                text[u] = (name, leaf_precedence(name))
                 stack.pop()
                 continue
             pending = [c for c in self.args(u) if c not in text]
@@ -284,19 +277,11 @@ class Graph:
                 stack.extend(pending)
                 continue
             prim = OPS[self.op[u]]
-            kids = [text[c] for c in self.args(u)]
-            prec = _PREC.get(prim.name, _ATOM)
-            if prim.infix:
-                left = kids[0][0] if kids[0][1] >= prec and not (
-                    prim.name == "pow" and kids[0][1] == prec) else f"({kids[0][0]})"
-                right = kids[1][0] if kids[1][1] > prec or (
-                    kids[1][1] == prec and prim.name in ("add", "mul", "pow")
-                ) else f"({kids[1][0]})"
-                t = f"{left} {prim.symbol} {right}"
-            elif prim.name == "neg":
-                t = f"−{kids[0][0]}" if kids[0][1] >= prec else f"−({kids[0][0]})"
-            else:
-                t = f"{prim.name}({', '.join(k[0] for k in kids)})"
+            # Precedence, associativity and symbols are the table's (compare.primitives).
+            kids = [f"({k})" if prim.wraps(pos, binds) else k
+                    for pos, (k, binds) in enumerate(text[c] for c in self.args(u))]
+            t = prim.draw(kids)
+            prec = prim.precedence
             if len(t) > limit:
                 return self.name(i)
             text[u] = (t, prec)

@@ -19,18 +19,19 @@ from typing import Iterable, Mapping, Optional, Union
 from .errors import LimitError, ParseError
 from .graph import Graph
 from .limits import DEFAULT_LIMITS, Limits
-from .primitives import BINARY_OPERATORS, CONSTANTS, FUNCTIONS
+from .primitives import BINARY_OPERATORS, CONSTANTS, FUNCTIONS, PRIMITIVES, RIGHT
 
 _NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 NAME_RULE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _SYMBOLS = ("**", "+", "-", "*", "/", "^", "(", ")", ",")
 
-# Binary operators: precedence and right-associativity.  Unary signs sit between * and **,
-# as in Python: -x**2 is -(x**2) and 2**-x is 2**(-x).
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4, "^": 4}
-_RIGHT = {"**", "^"}
-_UNARY_PRECEDENCE = 3
+# Binary operators: precedence and right-associativity, the table's (the drawings use the same,
+# so drawn text parses back).  Unary signs sit between * and **, as in Python: -x**2 is -(x**2)
+# and 2**-x is 2**(-x).
+_PRECEDENCE = {sym: p.precedence for sym, p in BINARY_OPERATORS.items()}
+_RIGHT = {sym for sym, p in BINARY_OPERATORS.items() if p.associativity == RIGHT}
+_UNARY_PRECEDENCE = PRIMITIVES["neg"].precedence
 
 KNOWN_FUNCTIONS = ", ".join(FUNCTIONS)
 # Symbols pasted from typeset text, with what the expression language writes instead.

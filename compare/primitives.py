@@ -1,9 +1,23 @@
 """The one table of primitive operations.
 
-Every operation gradcompare knows is declared here, once: how to evaluate it, its local partial
-derivatives (as numbers and as display formulas), its SymPy counterpart, where it is defined and
-where it has a kink.  Parser, forward pass, every differentiation method, the SymPy translation
-and the handouts all read this table; adding an operation means adding one entry below.
+Every operation gradcompare knows is declared here, once, and checked when declared
+(`check_primitive`): how to evaluate it, its local partial derivatives as numbers and as
+formulas, how it is written and drawn (notation, symbol, precedence, associativity), its SymPy
+counterpart, where it is defined and where it has a kink.  Parser, forward pass, every
+differentiation method, the SymPy translation, the drawings and the handouts all read this table;
+adding an operation means adding one entry below.
+
+The formulas of the partials are written in the expression language itself (the one
+compare.parser reads), in terms of `a`, `b` (the arguments) and `out` (the output's value), so a
+test parses and evaluates them against the numeric partials and the two cannot drift.  The human
+display form (`Primitive.formulas`, e.g. `1/(2·√{a})`) is derived from that text.  The only
+exceptions are indicator functions the language cannot write (relu, abs, max, min): they give
+their display text in `display_override`, and their partials are checked by the convention tests
+instead.
+
+SymPy is not imported here: an entry names its SymPy counterpart (`sympy_rule`, `kink_atoms`,
+`Constant.sympy_name`), and compare.sympy_bridge resolves the names when symbolic work runs, so
+commands that never reach SymPy do not pay for importing it.
 
 Conventions at kinks (what the numeric methods use, the same as PyTorch):
 relu'(0) = 0, abs'(0) = 0, max/min at a tie pass 1/2 of the gradient to each argument,
@@ -14,10 +28,13 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Optional, Sequence, Union
 
-import sympy
+if TYPE_CHECKING:  # pragma: no cover
+    from .graph import Graph   # graph.py is built on this table
 
 Number = float
 # The places a primitive can have a kink, declared rather than coded so that the forward pass can
@@ -26,21 +43,52 @@ AT_ZERO = "a = 0"     # at argument 0: relu, abs, sqrt
 AT_TIE = "a = b"      # where the two arguments are equal: max, min
 # A local partial derivative: (a, b, out) -> d out / d arg.  b is None for unary primitives.
 Partial = Callable[[float, Optional[float], float], float]
+# A SymPy counterpart: the name of a SymPy function ("exp"), or (sympy module, *args) -> expr.
+SympyRule = Union[str, Callable[..., Any]]
+
+# How an operation is written: between its two arguments, before its one argument, or called.
+INFIX, PREFIX, CALL = "infix", "prefix", "call"
+# How an infix operation groups with itself: (a − b) − c is a − b − c (LEFT), a^(b^c) is a^b^c
+# (RIGHT), and a + (b + c) is a + b + c (BOTH).
+LEFT, RIGHT, BOTH = "left", "right", "both"
+# Binding strengths (higher binds tighter), shared by the parser and every drawing.  Unary minus
+# sits between * and **, as in Python: -x**2 is -(x**2).
+SUM, PRODUCT, SIGN, POWER, ATOM = 1, 2, 3, 4, 10
+# The characters of the expression language (what a partial's formula may contain).
+_LANGUAGE = re.compile(r"[0-9A-Za-z_+\-*/^()., ]+\Z")
+_NAME = re.compile(r"(?<![0-9.])[A-Za-z_][A-Za-z0-9_]*")
+# A formula's own variables: the arguments and the output's value.
+FORMULA_NAMES = ("a", "b", "out")
+
+
+class TableError(ValueError):
+    """A primitive's table entry contradicts itself or the table (raised at import)."""
 
 
 @dataclass(frozen=True)
 class Primitive:
-    """One operation: everything any method needs to know about it, in one place."""
+    """One operation: everything any method, drawing or translation needs, in one place."""
 
     name: str
     arity: int
     evaluate: Callable[..., float]
     partials: tuple[Partial, ...]
-    # Display formulas of the partials, in terms of {a}, {b} (the arguments) and {out}.
-    formulas: tuple[str, ...]
-    to_sympy: Callable[..., Any]
-    symbol: str  # how the operation is drawn: '+', '·', 'exp', ...
-    infix: bool = False
+    # The partials as expression-language text in a, b and out ("1/(2*sqrt(a))"), one per
+    # argument; empty when `display_override` gives the display instead.
+    partial_formulas: tuple[str, ...]
+    sympy_rule: SympyRule
+    notation: str = CALL
+    # Infix operator or prefix sign as drawn ('+', '·', '−'); a call is drawn with its name.
+    symbol: str = ""
+    precedence: int = ATOM
+    associativity: str = LEFT
+    # How the display formulas write a call when it differs from its name: ln, σ, √.
+    math_symbol: str = ""
+    # How a case writes an infix operator ('**' and '^' for pow).
+    spellings: tuple[str, ...] = ()
+    # Display text of the partials, with {a}, {b} and {out} placeholders, for partials the
+    # expression language cannot write (indicators like [a > 0]); not checked numerically.
+    display_override: tuple[str, ...] = ()
     # Returns a reason when (a, b) is outside the domain, else None.
     domain: Callable[[float, Optional[float]], Optional[str]] = lambda a, b: None
     # Where the operation is not differentiable (a kink): AT_ZERO, AT_TIE or "" (nowhere).  The
@@ -50,7 +98,30 @@ class Primitive:
     # Directional derivative at a kink: (a, b, tangent_a, tangent_b) -> tangent of the output.
     # Used to report the exact one-sided derivatives there.
     kink_tangent: Optional[Callable[[float, Optional[float], float, float], float]] = None
+    # The SymPy functions its symbolic derivative introduces at the kink (Heaviside for relu,
+    # sign for abs): a derivative holding one of them with argument 0 sits on a kink.
+    kink_atoms: tuple[str, ...] = ()
     aliases: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.notation == CALL and not self.symbol:
+            object.__setattr__(self, "symbol", self.name)
+        if not self.math_symbol:
+            object.__setattr__(self, "math_symbol", self.symbol)
+
+    @property
+    def infix(self) -> bool:
+        return self.notation == INFIX
+
+    @cached_property
+    def formulas(self) -> tuple[str, ...]:
+        """Display formulas of the partials with {a}, {b}, {out} placeholders: 1/(2·√{a}).
+
+        Derived on first use from `partial_formulas` (parsing needs the finished table).
+        """
+        if self.display_override:
+            return self.display_override
+        return tuple(render_formula(text) for text in self.partial_formulas)
 
     def kink(self, a: float, b: Optional[float]) -> bool:
         """True where the operation is not differentiable at (a, b)."""
@@ -59,6 +130,203 @@ class Primitive:
         if self.kink_at == AT_TIE:
             return a == b
         return False
+
+    def wraps(self, position: int, child_precedence: int) -> bool:
+        """Does the argument at `position`, binding with `child_precedence`, need parentheses?"""
+        if self.notation == CALL or child_precedence > self.precedence:
+            return False
+        if child_precedence < self.precedence:
+            return True
+        if self.notation == PREFIX:
+            return False
+        return self.associativity not in (BOTH, LEFT if position == 0 else RIGHT)
+
+    def draw(self, args: Sequence[str], symbol: Optional[str] = None, spaced: bool = True
+             ) -> str:
+        """The operation written with its (already parenthesized) arguments: `x + y`, `−x`,
+        `exp(x)`."""
+        sym = self.symbol if symbol is None else symbol
+        if self.notation == INFIX:
+            return f"{args[0]} {sym} {args[1]}" if spaced else f"{args[0]}{sym}{args[1]}"
+        if self.notation == PREFIX:
+            return f"{sym}{args[0]}"
+        return f"{sym}({', '.join(args)})"
+
+
+class Constant(NamedTuple):
+    """A named constant: its float value, and the name of its exact SymPy counterpart."""
+
+    value: float
+    sympy_name: str
+
+
+def check_primitive(p: Primitive, table: Mapping[str, Primitive]) -> None:
+    """Raise TableError if the entry contradicts itself or the entries already in `table`.
+
+    Checked at import, so a bad entry stops the program before any case runs into it.
+    """
+    def bad(problem: str) -> TableError:
+        return TableError(f"primitive '{p.name}': {problem}")
+
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", p.name):
+        raise bad("the name must be a lower-case identifier")
+    taken = {n for q in table.values() for n in (q.name, *q.aliases)}
+    if p.name in taken or any(alias in taken for alias in p.aliases):
+        raise bad("the name or an alias is already declared")
+    if p.arity not in (1, 2):
+        raise bad(f"arity {p.arity}; only 1 and 2 are supported")
+    if not callable(p.evaluate) or not callable(p.domain):
+        raise bad("evaluate and domain must be callable")
+    if len(p.partials) != p.arity or not all(callable(d) for d in p.partials):
+        raise bad(f"{len(p.partials)} partials for arity {p.arity}")
+    if bool(p.partial_formulas) == bool(p.display_override):
+        raise bad("give the partials' formulas either as partial_formulas or as "
+                  "display_override, not both or neither")
+    for text in p.partial_formulas:
+        _check_formula(p, text, bad)
+    for text in p.display_override:
+        try:
+            text.format(a="a", b="b", out="out")
+        except (KeyError, IndexError, ValueError) as err:
+            raise bad(f"display_override {text!r} has a placeholder other than "
+                      f"{{a}}, {{b}}, {{out}}") from err
+        if p.arity == 1 and "{b}" in text:
+            raise bad(f"display_override {text!r} uses {{b}} but the operation is unary")
+    if len(p.partial_formulas or p.display_override) != p.arity:
+        raise bad(f"{len(p.partial_formulas or p.display_override)} formulas for arity "
+                  f"{p.arity}")
+    if p.notation == INFIX:
+        if p.arity != 2 or not p.symbol or not p.spellings:
+            raise bad("an infix operation has two arguments, a symbol and its spellings")
+        if not SUM <= p.precedence < ATOM:
+            raise bad(f"infix precedence {p.precedence} outside {SUM}..{ATOM - 1}")
+        if not all(re.fullmatch(r"[+\-*/^]+", s) for s in p.spellings):
+            raise bad(f"spellings {p.spellings} are not operator characters")
+        used = {s for q in table.values() for s in q.spellings}
+        if used & set(p.spellings):
+            raise bad(f"spelling(s) {sorted(used & set(p.spellings))} already declared")
+    elif p.notation == PREFIX:
+        if p.arity != 1 or not p.symbol or not SUM <= p.precedence < ATOM:
+            raise bad("a prefix operation has one argument, a symbol and a precedence "
+                      f"below {ATOM}")
+    elif p.notation == CALL:
+        if p.symbol != p.name or p.precedence != ATOM:
+            raise bad("a call is drawn with its name and binds as an atom (so drawings "
+                      "parse back)")
+    else:
+        raise bad(f"notation {p.notation!r} is not one of {INFIX}, {PREFIX}, {CALL}")
+    if p.notation != INFIX and p.spellings:
+        raise bad("only infix operations have spellings")
+    if p.associativity not in (LEFT, RIGHT, BOTH):
+        raise bad(f"associativity {p.associativity!r} is not one of {LEFT}, {RIGHT}, {BOTH}")
+    if not (isinstance(p.sympy_rule, str) and p.sympy_rule.isidentifier()
+            or callable(p.sympy_rule)):
+        raise bad("sympy_rule must be a SymPy function's name or a function of "
+                  "(sympy, *args)")
+    if p.kink_at not in ("", AT_ZERO, AT_TIE):
+        raise bad(f"kink_at {p.kink_at!r} is not one of {AT_ZERO!r}, {AT_TIE!r} or ''")
+    if p.kink_at == AT_TIE and p.arity != 2:
+        raise bad("a tie needs two arguments")
+    if not (bool(p.kink_at) == bool(p.kink_note) == (p.kink_tangent is not None)):
+        raise bad("kink_at, kink_note and kink_tangent go together (all set or none)")
+    if p.kink_atoms and not p.kink_at:
+        raise bad("kink_atoms without a kink")
+    if not all(isinstance(n, str) and n.isidentifier() for n in p.kink_atoms):
+        raise bad("kink_atoms must be SymPy function names")
+
+
+def _check_formula(p: Primitive, text: str, bad: Callable[[str], TableError]) -> None:
+    """The cheap checks that need no parser: the language's characters and variables."""
+    if not isinstance(text, str) or not _LANGUAGE.match(text) or not text.strip():
+        raise bad(f"formula {text!r} is not in the expression language (ASCII: numbers, "
+                  f"names, + - * / ** ^, parentheses)")
+    if p.arity == 1 and "b" in _NAME.findall(text):
+        raise bad(f"formula {text!r} uses b but the operation is unary")
+
+
+def _check_table(table: Mapping[str, Primitive], constants: Mapping[str, Constant]) -> None:
+    """Checks across entries: every name in a formula is a variable, function or constant."""
+    known = set(FORMULA_NAMES) | set(constants) | {
+        n for p in table.values() if p.notation == CALL for n in (p.name, *p.aliases)}
+    for p in table.values():
+        for text in p.partial_formulas:
+            unknown = set(_NAME.findall(text)) - known
+            if unknown:
+                raise TableError(f"primitive '{p.name}': formula {text!r} uses unknown "
+                                 f"name(s) {sorted(unknown)}")
+
+
+def leaf_precedence(text: str) -> int:
+    """How a leaf drawn as `text` binds: a negative literal like its sign, a fraction like its
+    bar ((-8) ^ 0.5, (1/3) ^ x), anything else as an atom."""
+    if text.startswith("-"):
+        return PRIMITIVES["neg"].precedence
+    if "/" in text:
+        return PRIMITIVES["div"].precedence
+    return ATOM
+
+
+_SUPERSCRIPTS = {2: "²", 3: "³"}
+
+
+def render_formula(text: str) -> str:
+    """The display form of an expression-language formula: `1/(2*sqrt(a))` -> `1/(2·√{a})`.
+
+    The text is parsed by compare.parser (never evaluated) and drawn node by node in
+    topological order with the table's symbols: variables become {placeholders}; sums are
+    spaced, products, quotients and powers are not, and nothing is spaced in an exponent;
+    x^2 is x², f(x)^2 is f²(x); a call whose math symbol is a sign (√) needs no parentheses
+    around a leaf.
+    """
+    from .graph import constant_text
+    from .parser import parse   # the parser is built on this table: imported when used
+
+    g = parse(text)
+    # Per node: (spaced text, tight text, precedence).
+    drawn: list[tuple[str, str, int]] = []
+    for i in range(len(g)):
+        if i in g.var_name:
+            leaf = "{" + g.var_name[i] + "}"
+            drawn.append((leaf, leaf, ATOM))
+            continue
+        if i in g.exact:
+            leaf = constant_text(g.exact[i])
+            drawn.append((leaf, leaf, leaf_precedence(leaf)))
+            continue
+        prim = g.primitive(i)
+        assert prim is not None
+        args = g.args(i)
+        pair = tuple(_draw_math(g, prim, args, drawn, tight) for tight in (False, True))
+        drawn.append((pair[0], pair[1], prim.precedence))
+    return drawn[g.output][0]
+
+
+def _draw_math(g: Graph, prim: Primitive, args: tuple[int, ...],
+               drawn: list[tuple[str, str, int]], tight: bool) -> str:
+    """One node of `render_formula`, from its arguments' drawings."""
+    def arg(pos: int) -> str:
+        spaced, compact, prec = drawn[args[pos]]
+        t = compact if tight else spaced
+        return f"({t})" if prim.wraps(pos, prec) else t
+
+    if prim.math_symbol == "^":
+        base, exponent = args
+        power = g.exact.get(exponent)
+        if power is not None and not isinstance(power, str) and power in _SUPERSCRIPTS:
+            sup = _SUPERSCRIPTS[int(power)]
+            inner = g.primitive(base)
+            if (inner is not None and inner.notation == CALL
+                    and inner.math_symbol[0].isalpha()):
+                return (f"{inner.math_symbol}{sup}("
+                        f"{', '.join(drawn[c][1 if tight else 0] for c in g.args(base))})")
+            return arg(0) + sup
+        _, compact, prec = drawn[exponent]
+        return f"{arg(0)}{prim.math_symbol}" + (compact if prec == ATOM else f"({compact})")
+    if prim.notation == CALL and not prim.math_symbol[0].isalpha() and prim.arity == 1 \
+            and g.is_leaf(args[0]):
+        return prim.math_symbol + drawn[args[0]][0]
+    return prim.draw([arg(k) for k in range(len(args))], symbol=prim.math_symbol,
+                     spaced=not tight and prim.precedence <= SUM)
 
 
 def _sigmoid(a: float) -> float:
@@ -129,6 +397,7 @@ PRIMITIVES: dict[str, Primitive] = {}
 
 
 def _declare(p: Primitive) -> Primitive:
+    check_primitive(p, PRIMITIVES)
     PRIMITIVES[p.name] = p
     return p
 
@@ -136,93 +405,99 @@ def _declare(p: Primitive) -> Primitive:
 ADD = _declare(Primitive(
     "add", 2, operator.add,
     (lambda a, b, o: 1.0, lambda a, b, o: 1.0), ("1", "1"),
-    lambda a, b: a + b, "+", infix=True))
+    lambda sp, a, b: a + b,
+    notation=INFIX, symbol="+", spellings=("+",), precedence=SUM, associativity=BOTH))
 SUB = _declare(Primitive(
     "sub", 2, operator.sub,
     (lambda a, b, o: 1.0, lambda a, b, o: -1.0), ("1", "-1"),
-    lambda a, b: a - b, "−", infix=True))
+    lambda sp, a, b: a - b,
+    notation=INFIX, symbol="−", spellings=("-",), precedence=SUM))
 MUL = _declare(Primitive(
     "mul", 2, operator.mul,
-    (lambda a, b, o: b, lambda a, b, o: a), ("{b}", "{a}"),
-    lambda a, b: a * b, "·", infix=True))
+    (lambda a, b, o: b, lambda a, b, o: a), ("b", "a"),
+    lambda sp, a, b: a * b,
+    notation=INFIX, symbol="·", spellings=("*",), precedence=PRODUCT, associativity=BOTH))
 DIV = _declare(Primitive(
     "div", 2, operator.truediv,
-    (lambda a, b, o: 1.0 / b, lambda a, b, o: -(a / b) / b), ("1/{b}", "−{a}/{b}²"),
-    lambda a, b: a / b, "/", infix=True,
+    (lambda a, b, o: 1.0 / b, lambda a, b, o: -(a / b) / b), ("1/b", "-a/b^2"),
+    lambda sp, a, b: a / b,
+    notation=INFIX, symbol="/", spellings=("/",), precedence=PRODUCT,
     domain=lambda a, b: "division by zero" if b == 0 else None))
 POW = _declare(Primitive(
     "pow", 2, _pow,
     (lambda a, b, o: b * _pow(a, b - 1.0) if b != 0 else 0.0, _pow_db),
-    ("{b}·{a}^({b}−1)", "{out}·ln({a})"),
-    lambda a, b: a**b, "^", infix=True, domain=_pow_domain))
+    ("b*a^(b - 1)", "out*log(a)"),
+    lambda sp, a, b: a**b,
+    notation=INFIX, symbol="^", spellings=("**", "^"), precedence=POWER, associativity=RIGHT,
+    domain=_pow_domain))
 NEG = _declare(Primitive(
     "neg", 1, operator.neg, (lambda a, b, o: -1.0,), ("-1",),
-    lambda a: -a, "−"))
+    lambda sp, a: -a,
+    notation=PREFIX, symbol="−", precedence=SIGN))
 EXP = _declare(Primitive(
-    "exp", 1, math.exp, (lambda a, b, o: o,), ("exp({a})",),
-    sympy.exp, "exp"))
+    "exp", 1, math.exp, (lambda a, b, o: o,), ("exp(a)",), "exp"))
 LOG = _declare(Primitive(
-    "log", 1, math.log, (lambda a, b, o: 1.0 / a,), ("1/{a}",),
-    sympy.log, "log",
+    "log", 1, math.log, (lambda a, b, o: 1.0 / a,), ("1/a",), "log", math_symbol="ln",
     domain=lambda a, b: f"log of non-positive {a:g}" if a <= 0 else None))
 SQRT = _declare(Primitive(
-    "sqrt", 1, math.sqrt, (lambda a, b, o: 0.5 / o,), ("1/(2·√{a})",),
-    sympy.sqrt, "sqrt",
+    "sqrt", 1, math.sqrt, (lambda a, b, o: 0.5 / o,), ("1/(2*sqrt(a))",), "sqrt",
+    math_symbol="√",
     domain=lambda a, b: f"sqrt of negative {a:g}" if a < 0 else None,
     kink_at=AT_ZERO,
     kink_note="sqrt'(0) is infinite",
     kink_tangent=_sqrt_tangent))
 SIN = _declare(Primitive(
-    "sin", 1, math.sin, (lambda a, b, o: math.cos(a),), ("cos({a})",),
-    sympy.sin, "sin"))
+    "sin", 1, math.sin, (lambda a, b, o: math.cos(a),), ("cos(a)",), "sin"))
 COS = _declare(Primitive(
-    "cos", 1, math.cos, (lambda a, b, o: -math.sin(a),), ("−sin({a})",),
-    sympy.cos, "cos"))
+    "cos", 1, math.cos, (lambda a, b, o: -math.sin(a),), ("-sin(a)",), "cos"))
 TAN = _declare(Primitive(
-    "tan", 1, math.tan, (lambda a, b, o: 1.0 + o * o,), ("1 + tan²({a})",),
-    sympy.tan, "tan"))
+    "tan", 1, math.tan, (lambda a, b, o: 1.0 + o * o,), ("1 + tan(a)^2",), "tan"))
 TANH = _declare(Primitive(
-    "tanh", 1, math.tanh, (lambda a, b, o: 1.0 - o * o,), ("1 − tanh²({a})",),
-    sympy.tanh, "tanh"))
+    "tanh", 1, math.tanh, (lambda a, b, o: 1.0 - o * o,), ("1 - tanh(a)^2",), "tanh"))
 SIGMOID = _declare(Primitive(
-    "sigmoid", 1, _sigmoid, (lambda a, b, o: o * (1.0 - o),), ("σ({a})·(1 − σ({a}))",),
-    lambda a: 1 / (1 + sympy.exp(-a)), "σ"))
+    "sigmoid", 1, _sigmoid, (lambda a, b, o: o * (1.0 - o),),
+    ("sigmoid(a)*(1 - sigmoid(a))",),
+    lambda sp, a: 1 / (1 + sp.exp(-a)), math_symbol="σ"))
 RELU = _declare(Primitive(
-    "relu", 1, lambda a: a if a > 0 else 0.0, (lambda a, b, o: 1.0 if a > 0 else 0.0,),
-    ("[{a} > 0]",),
-    lambda a: sympy.Max(a, 0), "relu",
+    "relu", 1, lambda a: a if a > 0 else 0.0, (lambda a, b, o: 1.0 if a > 0 else 0.0,), (),
+    lambda sp, a: sp.Max(a, 0),
+    display_override=("[{a} > 0]",),
     kink_at=AT_ZERO,
     kink_note="relu'(0) taken as 0 (as PyTorch and micrograd do; SymPy says Heaviside(0) = 1/2)",
-    kink_tangent=lambda a, b, ta, tb: max(ta, 0.0)))
+    kink_tangent=lambda a, b, ta, tb: max(ta, 0.0),
+    kink_atoms=("Heaviside",)))
 ABS = _declare(Primitive(
-    "abs", 1, abs, (lambda a, b, o: float(_sign(a)),), ("sign({a})",),
-    sympy.Abs, "abs",
+    "abs", 1, abs, (lambda a, b, o: float(_sign(a)),), (), "Abs",
+    display_override=("sign({a})",),
     kink_at=AT_ZERO,
     kink_note="abs'(0) taken as 0 (sign(0) = 0, as PyTorch does)",
-    kink_tangent=lambda a, b, ta, tb: abs(ta)))
+    kink_tangent=lambda a, b, ta, tb: abs(ta),
+    kink_atoms=("sign",)))
 MAX = _declare(Primitive(
-    "max", 2, _max_ab, (_tie_share(True), _tie_share(False)),
-    ("[{a} ≥ {b}]", "[{b} ≥ {a}]"),
-    sympy.Max, "max",
+    "max", 2, _max_ab, (_tie_share(True), _tie_share(False)), (), "Max",
+    display_override=("[{a} ≥ {b}]", "[{b} ≥ {a}]"),
     kink_at=AT_TIE,
     kink_note="max at a tie passes 1/2 to each argument (as PyTorch's maximum does)",
-    kink_tangent=lambda a, b, ta, tb: max(ta, tb)))
+    kink_tangent=lambda a, b, ta, tb: max(ta, tb),
+    kink_atoms=("Heaviside",)))
 MIN = _declare(Primitive(
-    "min", 2, _min_ab, (_tie_share(True), _tie_share(False)),
-    ("[{a} ≤ {b}]", "[{b} ≤ {a}]"),
-    sympy.Min, "min",
+    "min", 2, _min_ab, (_tie_share(True), _tie_share(False)), (), "Min",
+    display_override=("[{a} ≤ {b}]", "[{b} ≤ {a}]"),
     kink_at=AT_TIE,
     kink_note="min at a tie passes 1/2 to each argument (as PyTorch's minimum does)",
-    kink_tangent=lambda a, b, ta, tb: min(ta, tb)))
+    kink_tangent=lambda a, b, ta, tb: min(ta, tb),
+    kink_atoms=("Heaviside",)))
 
 # Names a case may call as functions, and the binary operators' spellings.
 FUNCTIONS: dict[str, Primitive] = {
-    p.name: p for p in PRIMITIVES.values() if not p.infix and p.name != "neg"}
+    p.name: p for p in PRIMITIVES.values() if p.notation == CALL}
 BINARY_OPERATORS: dict[str, Primitive] = {
-    "+": ADD, "-": SUB, "*": MUL, "/": DIV, "**": POW, "^": POW}
+    s: p for p in PRIMITIVES.values() if p.notation == INFIX for s in p.spellings}
 
-# Named constants: their float value and their exact SymPy counterpart.
-CONSTANTS: dict[str, tuple[float, Any]] = {"pi": (math.pi, sympy.pi), "e": (math.e, sympy.E)}
+# Named constants: their float value and the name of their exact SymPy counterpart.
+CONSTANTS: dict[str, Constant] = {"pi": Constant(math.pi, "pi"), "e": Constant(math.e, "E")}
+
+_check_table(PRIMITIVES, CONSTANTS)
 
 # Integer codes for the tape: 0 and 1 are the leaves, then one code per primitive.
 VAR, CONST = 0, 1

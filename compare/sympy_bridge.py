@@ -1,27 +1,82 @@
-"""Graph -> SymPy expression, through the primitive table's `to_sympy` entries.
+"""Graph -> SymPy expression, through the primitive table's `sympy_rule` entries.
 
 Built node by node in topological order (no recursion on our side).  SymPy sees only
-expressions assembled from its own constructors, never text from a case.
+expressions assembled from its own constructors, never text from a case.  The table names its
+SymPy counterparts without importing SymPy (importing it takes about half a second); this module
+is where the names are resolved, once, when symbolic work first runs.  It imports SymPy only
+inside the functions that build SymPy objects, so the size checks (`written_out_size`,
+`oversized_power`) cost no import.
 """
 
 from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import Any, Optional
-
-import sympy
+from functools import lru_cache, partial
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .graph import Graph
-from .primitives import CONST, CONSTANTS, OPS, VAR
+from .primitives import CONST, CONSTANTS, OPS, PRIMITIVES, VAR, Primitive, TableError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sympy
+
+
+def sympy_function(prim: Primitive) -> Callable[..., Any]:
+    """The SymPy counterpart of a table entry, as a function of SymPy arguments."""
+    import sympy
+
+    rule = prim.sympy_rule
+    if callable(rule):
+        return partial(rule, sympy)
+    fn = getattr(sympy, rule, None)
+    if not callable(fn):
+        raise TableError(f"primitive '{prim.name}': sympy has no function '{rule}'")
+    return fn
+
+
+@lru_cache(maxsize=None)
+def sympy_ops() -> tuple[Optional[Callable[..., Any]], ...]:
+    """`sympy_function` of every op code (None for the leaves), resolved once."""
+    return tuple(None if p is None else sympy_function(p) for p in OPS)
+
+
+def sympy_constant(name: str) -> Any:
+    """The exact SymPy value of a named constant (pi, E)."""
+    import sympy
+
+    return getattr(sympy, CONSTANTS[name].sympy_name)
+
+
+@lru_cache(maxsize=None)
+def kink_functions() -> tuple[type, ...]:
+    """The SymPy functions that mark kinks in a derivative, as the table's entries declare
+    them (Heaviside for relu, max and min; sign for abs)."""
+    import sympy
+
+    found: dict[str, type] = {}
+    for prim in PRIMITIVES.values():
+        for name in prim.kink_atoms:
+            fn = getattr(sympy, name, None)
+            if not (isinstance(fn, type) and issubclass(fn, sympy.Function)):
+                raise TableError(f"primitive '{prim.name}': kink atom '{name}' is not a SymPy "
+                                 f"function")
+            found[name] = fn
+    return tuple(found.values())
 
 
 def symbol(name: str) -> sympy.Symbol:
+    """A real symbol: a case's variables are real numbers (so abs' is sign, not a complex
+    form)."""
+    import sympy
+
     return sympy.Symbol(name, real=True)
 
 
 def exact_number(value: float) -> sympy.Rational:
     """The number a user wrote: 0.3 is 3/10 (the shortest decimal of the float)."""
+    import sympy
+
     f = Fraction(repr(float(value)))
     return sympy.Rational(f.numerator, f.denominator)
 
@@ -64,9 +119,12 @@ def oversized_power(graph: Graph, max_exponent: float) -> Optional[int]:
 
 def to_sympy(graph: Graph) -> tuple[Any, dict[str, sympy.Symbol]]:
     """The graph's output as a SymPy expression, and the symbol of each variable."""
+    import sympy
+
     live = graph.live()
     syms = {name: symbol(name) for name in graph.variables}
     exprs: list[Any] = [None] * len(graph)
+    ops = sympy_ops()
     for i in range(len(graph)):
         if not live[i]:
             continue
@@ -76,11 +134,11 @@ def to_sympy(graph: Graph) -> tuple[Any, dict[str, sympy.Symbol]]:
         elif code == CONST:
             exact = graph.exact[i]
             if isinstance(exact, str):
-                exprs[i] = CONSTANTS[exact][1]
+                exprs[i] = sympy_constant(exact)
             else:
                 exprs[i] = sympy.Rational(exact.numerator, exact.denominator)
         else:
-            exprs[i] = OPS[code].to_sympy(*[exprs[c] for c in graph.args(i)])
+            exprs[i] = ops[code](*[exprs[c] for c in graph.args(i)])
     return exprs[graph.output], syms
 
 

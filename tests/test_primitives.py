@@ -2,23 +2,36 @@
 
 Every test here is parametrized over `compare.primitives.PRIMITIVES` (or `FUNCTIONS`), so an
 operation added to the table is checked with no new test: its local partials against central
-finite differences of `evaluate` and against SymPy's derivative of `to_sympy`, `evaluate`
-against `to_sympy`, the shape of its formulas, and, where it declares kinks, the kink predicate
-and the one-sided `kink_tangent` against one-sided finite differences.
+finite differences of `evaluate` and against SymPy's derivative of its `sympy_rule`, `evaluate`
+against the SymPy counterpart, its expression-language formulas (parsed and evaluated) against
+its numeric partials, the SymPy kink markers it declares against those its derivative really
+holds, how it is drawn (drawings parse back to the same value), and, where it declares kinks, the
+kink predicate and the one-sided `kink_tangent` against one-sided finite differences.  The
+table's validation (`check_primitive`) is tested on bad entries that never enter the table.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
+import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import sympy
 
 import compare
+from compare import primitives
+from compare.diagram import operation_text
 from compare.forward import forward
 from compare.methods import backprop, naive
-from compare.primitives import AT_TIE, AT_ZERO, FUNCTIONS, PRIMITIVES, Primitive
+from compare.methods.symbolic import _kink_at_point
+from compare.primitives import (AT_TIE, AT_ZERO, CONSTANTS, FUNCTIONS, INFIX, PRIMITIVES,
+                                Primitive, TableError, check_primitive, render_formula)
+from compare.sympy_bridge import kink_functions, sympy_constant, sympy_function
 
 NAMES = list(PRIMITIVES)
 DIGITS = 30
@@ -187,7 +200,7 @@ def test_partial_matches_central_difference(name, args, k):
 def test_partial_matches_sympy(name, args, k):
     prim = PRIMITIVES[name]
     syms = _symbols(prim)
-    expr = sympy.diff(prim.to_sympy(*syms), syms[k])
+    expr = sympy.diff(sympy_function(prim)(*syms), syms[k])
     expected = _sympy_number(expr.subs(_subs(syms, args)))
     try:
         d = _partial(prim, k, args)
@@ -204,7 +217,7 @@ def test_partial_matches_sympy(name, args, k):
 def test_evaluate_matches_sympy(name, args):
     prim = PRIMITIVES[name]
     syms = _symbols(prim)
-    expected = _sympy_number(prim.to_sympy(*syms).subs(_subs(syms, args)))
+    expected = _sympy_number(sympy_function(prim)(*syms).subs(_subs(syms, args)))
     assert isinstance(expected, float), f"{name} at {args}: SymPy's value is {expected}"
     assert _call(prim, args) == pytest.approx(expected, rel=1e-14, abs=1e-15)
 
@@ -213,8 +226,8 @@ def test_evaluate_matches_sympy(name, args):
 def test_table_entry_shape(name):
     prim = PRIMITIVES[name]
     assert prim.name == name
-    assert prim.arity in (1, 2)
-    assert len(prim.partials) == prim.arity
+    others = {n: p for n, p in PRIMITIVES.items() if n != name}
+    check_primitive(prim, others)   # what _declare checked, still true
     assert len(prim.formulas) == prim.arity
     for formula in prim.formulas:
         assert isinstance(formula, str) and formula
@@ -222,9 +235,7 @@ def test_table_entry_shape(name):
         if prim.arity == 1:
             assert "{b}" not in formula
     syms = _symbols(prim)
-    assert prim.to_sympy(*syms).free_symbols <= set(syms)
-    if prim.kink_tangent is not None:
-        assert prim.kink_note, f"{name} has a kink rule but no kink_note"
+    assert sympy_function(prim)(*syms).free_symbols <= set(syms)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -448,3 +459,275 @@ def test_derivative_failure_lists_every_variable(method):
     r = method.differentiate(g, {"x": -2.0, "y": 2.0, "z": 1.0}, ["x", "y", "z"])
     assert r.status == "domain" and r.node == "x ^ y", (r.status, r.node)
     assert r.gradient == {"x": None, "y": None, "z": None}
+
+
+# -- the table's validation -------------------------------------------------------------------
+
+def _bad_entries():
+    """(id, entry) pairs, each breaking one rule; made with dataclasses.replace, never declared."""
+    sin, mul, relu, add, neg = (PRIMITIVES[n] for n in ("sin", "mul", "relu", "add", "neg"))
+    return [
+        ("arity-3", dataclasses.replace(sin, arity=3)),
+        ("partials-count", dataclasses.replace(sin, arity=2)),
+        ("formulas-count", dataclasses.replace(mul, partial_formulas=("b",))),
+        ("formula-and-override", dataclasses.replace(relu, partial_formulas=("1",))),
+        ("no-formula", dataclasses.replace(sin, partial_formulas=())),
+        ("typeset-formula", dataclasses.replace(sin, partial_formulas=("cos(a)·1",))),
+        ("unary-formula-uses-b", dataclasses.replace(sin, partial_formulas=("cos(b)",))),
+        ("override-placeholder", dataclasses.replace(relu, display_override=("[{x} > 0]",))),
+        ("override-unary-b", dataclasses.replace(relu, display_override=("[{b} > 0]",))),
+        ("kink-without-note", dataclasses.replace(relu, kink_note="")),
+        ("kink-without-tangent", dataclasses.replace(relu, kink_tangent=None)),
+        ("tangent-without-kink", dataclasses.replace(sin, kink_tangent=lambda a, b, ta, tb: ta)),
+        ("note-without-kink", dataclasses.replace(sin, kink_note="sin has no kink")),
+        ("unknown-kink-place", dataclasses.replace(relu, kink_at="a = 1")),
+        ("unary-tie", dataclasses.replace(relu, kink_at=AT_TIE)),
+        ("atoms-without-kink", dataclasses.replace(sin, kink_atoms=("Heaviside",))),
+        ("infix-unary", dataclasses.replace(neg, notation=INFIX, spellings=("~",))),
+        ("infix-no-symbol", dataclasses.replace(add, name="plus", symbol="", spellings=("++",))),
+        ("infix-no-spelling", dataclasses.replace(add, name="plus", spellings=())),
+        ("infix-atom-precedence", dataclasses.replace(add, name="plus", spellings=("++",),
+                                                      precedence=primitives.ATOM)),
+        ("call-with-other-symbol", dataclasses.replace(sin, name="sine", symbol="sin")),
+        ("call-with-precedence", dataclasses.replace(sin, name="sine", precedence=2)),
+        ("call-with-spelling", dataclasses.replace(sin, name="sine", spellings=("~",))),
+        ("unknown-notation", dataclasses.replace(sin, notation="postfix")),
+        ("unknown-associativity", dataclasses.replace(add, name="plus", spellings=("++",),
+                                                      associativity="none")),
+        ("sympy-rule-text", dataclasses.replace(sin, sympy_rule="sin(a)")),
+        ("bad-name", dataclasses.replace(sin, name="Sin")),
+    ]
+
+
+@pytest.mark.parametrize("entry", [e for _, e in _bad_entries()],
+                         ids=[i for i, _ in _bad_entries()])
+def test_check_primitive_rejects_a_bad_entry(entry):
+    with pytest.raises(TableError, match=f"primitive '{entry.name}'"):
+        check_primitive(entry, {})
+
+
+def test_check_primitive_rejects_names_and_spellings_already_declared():
+    with pytest.raises(TableError, match="already declared"):
+        check_primitive(PRIMITIVES["sin"], PRIMITIVES)
+    plus = dataclasses.replace(PRIMITIVES["add"], name="plus")   # spells itself '+' too
+    with pytest.raises(TableError, match=r"spelling.*'\+'.*already declared"):
+        check_primitive(plus, PRIMITIVES)
+
+
+def test_declare_refuses_a_bad_entry_and_leaves_the_table_alone():
+    before = dict(PRIMITIVES)
+    with pytest.raises(TableError):
+        primitives._declare(dataclasses.replace(PRIMITIVES["relu"], name="relu2", kink_note=""))
+    assert PRIMITIVES == before
+
+
+def test_table_check_rejects_an_unknown_name_in_a_formula():
+    sine = dataclasses.replace(PRIMITIVES["sin"], partial_formulas=("coz(a)",))
+    with pytest.raises(TableError, match="coz"):
+        primitives._check_table({"sin": sine}, CONSTANTS)
+    primitives._check_table(PRIMITIVES, CONSTANTS)
+
+
+# -- formulas: expression-language text, checked against the numeric partials ---------------
+
+FORMULAS = [pytest.param(name, k, id=f"{name}-d{'ab'[k]}")
+            for name in NAMES for k in range(len(PRIMITIVES[name].partial_formulas))]
+OVERRIDDEN = [name for name in NAMES if PRIMITIVES[name].display_override]
+
+
+def formula_points(prim: Primitive, count: int = 12, seed: int = 7) -> list[tuple[float, ...]]:
+    """The grid's regular points and random ones, inside the domain and away from kinks."""
+    rng = random.Random(f"{prim.name}-{seed}")
+    points = list(regular_points(prim))
+    tries = 0
+    while len(points) < len(regular_points(prim)) + count and tries < 10_000:
+        tries += 1
+        args = tuple(rng.uniform(-4.0, 4.0) for _ in range(prim.arity))
+        if _neighbourhood_regular(prim, args):
+            points.append(args)
+    return points
+
+
+def formula_mismatches(prim: Primitive, k: int, text: str,
+                       points: list[tuple[float, ...]]) -> list[tuple]:
+    """Where the formula `text`, parsed and run by the forward pass, differs from the table's
+    numeric partial k by more than 1e-12 relative (points where the partial refuses are skipped:
+    the formula is checked where the derivative exists)."""
+    graph = compare.parse(text)
+    bad = []
+    for args in points:
+        a, b = _ab(args)
+        out = _call(prim, args)
+        try:
+            expected = prim.partials[k](a, b, out)
+        except (ValueError, ZeroDivisionError, OverflowError):
+            continue
+        point = {"a": a, "b": b, "out": out}
+        fw = forward(graph, {name: point[name] for name in graph.variables})
+        if not fw.ok or not math.isclose(fw.value, expected, rel_tol=1e-12, abs_tol=1e-300):
+            bad.append((args, fw.status, fw.value, expected))
+    return bad
+
+
+@pytest.mark.parametrize("name, k", FORMULAS)
+def test_formula_matches_numeric_partial(name, k):
+    prim = PRIMITIVES[name]
+    points = formula_points(prim)
+    assert len(points) >= 10
+    text = prim.partial_formulas[k]
+    allowed = {"a", "out"} | ({"b"} if prim.arity == 2 else set())
+    assert set(compare.parse(text).variables) <= allowed, text
+    assert not formula_mismatches(prim, k, text, points)
+
+
+@pytest.mark.parametrize("name, k, wrong", [
+    ("sqrt", 0, "1/sqrt(a)"), ("tanh", 0, "1 - out"), ("pow", 1, "log(a)"),
+    ("div", 1, "-a/b"), ("sigmoid", 0, "sigmoid(a)*(1 + sigmoid(a))"), ("cos", 0, "sin(a)")])
+def test_formula_check_catches_a_wrong_formula(name, k, wrong):
+    prim = PRIMITIVES[name]
+    assert formula_mismatches(prim, k, wrong, formula_points(prim))
+
+
+@pytest.mark.parametrize("name", OVERRIDDEN)
+def test_only_indicators_override_the_display(name):
+    """The documented exceptions: partials the language cannot write, each with a kink."""
+    assert name in ("relu", "abs", "max", "min")
+    assert PRIMITIVES[name].kink_at and not PRIMITIVES[name].partial_formulas
+
+
+# The display form handout.py shows, as it was written by hand before it was derived.
+DISPLAY = {
+    "add": ("1", "1"), "sub": ("1", "-1"), "mul": ("{b}", "{a}"), "div": ("1/{b}", "−{a}/{b}²"),
+    "pow": ("{b}·{a}^({b}−1)", "{out}·ln({a})"), "neg": ("-1",), "exp": ("exp({a})",),
+    "log": ("1/{a}",), "sqrt": ("1/(2·√{a})",), "sin": ("cos({a})",), "cos": ("−sin({a})",),
+    "tan": ("1 + tan²({a})",), "tanh": ("1 − tanh²({a})",),
+    "sigmoid": ("σ({a})·(1 − σ({a}))",), "relu": ("[{a} > 0]",), "abs": ("sign({a})",),
+    "max": ("[{a} ≥ {b}]", "[{b} ≥ {a}]"), "min": ("[{a} ≤ {b}]", "[{b} ≤ {a}]"),
+}
+
+
+@pytest.mark.parametrize("name", list(DISPLAY))
+def test_display_formulas_are_derived_unchanged(name):
+    assert PRIMITIVES[name].formulas == DISPLAY[name]
+    assert PRIMITIVES[name].formulas[0].format(a="f1", b="f2", out="f3")
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("sqrt(a + 1)", "√({a} + 1)"), ("2^(a*b)", "2^({a}·{b})"), ("(a + b)^2", "({a} + {b})²"),
+    ("a - (b - out)", "{a} − ({b} − {out})"), ("-(a + b)", "−({a} + {b})"),
+    ("exp(a)^3", "exp³({a})"), ("a^b^2", "{a}^({b}²)"), ("(a^b)^2", "({a}^{b})²"),
+    ("1/3*a", "1/3·{a}"), ("max(a, b)", "max({a}, {b})")])
+def test_render_formula(text, shown):
+    assert render_formula(text) == shown
+
+
+# -- SymPy: named in the table, resolved lazily -------------------------------------------------
+
+MARKERS = ("Heaviside", "sign", "DiracDelta")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_kink_atoms_are_what_the_sympy_derivative_holds(name):
+    """A primitive declares exactly the kink markers its SymPy derivative introduces."""
+    prim = PRIMITIVES[name]
+    syms = _symbols(prim)
+    expr = sympy_function(prim)(*syms)
+    found = {m for m in MARKERS for s in syms
+             if sympy.diff(expr, s).atoms(getattr(sympy, m))}
+    assert found == set(prim.kink_atoms)
+
+
+def test_kink_functions_come_from_the_table():
+    assert set(kink_functions()) == {sympy.Heaviside, sympy.sign}
+
+
+def test_kink_at_point_reads_the_table(monkeypatch):
+    x = sympy.Symbol("x", real=True)
+    assert _kink_at_point([sympy.Heaviside(x)], {x: 0})
+    assert _kink_at_point([x * sympy.sign(x - 1)], {x: 1})
+    assert not _kink_at_point([sympy.Heaviside(x)], {x: 2})
+    monkeypatch.setattr("compare.sympy_bridge.kink_functions", lambda: (sympy.sign,))
+    assert not _kink_at_point([sympy.Heaviside(x)], {x: 0})
+    monkeypatch.setattr("compare.sympy_bridge.kink_functions", lambda: ())
+    assert not _kink_at_point([sympy.sign(x)], {x: 0})
+
+
+@pytest.mark.parametrize("name", list(CONSTANTS))
+def test_constants_float_and_sympy_values_agree(name):
+    value, _ = CONSTANTS[name]   # unpacks as the (float, exact) pair it replaced
+    assert isinstance(value, float) and float(sympy_constant(name)) == value
+
+
+def test_a_sympy_rule_naming_no_function_fails_with_the_primitive_name():
+    ghost = dataclasses.replace(PRIMITIVES["sin"], sympy_rule="sine")
+    with pytest.raises(TableError, match="'sin'.*'sine'"):
+        sympy_function(ghost)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+_SYMPY_LOADED = "import {modules}, sys; print('sympy' in sys.modules)"
+# Loads the modules without running compare/__init__.py (which imports the methods).
+_WITHOUT_PACKAGE_INIT = ("import sys, types; pkg = types.ModuleType('compare'); "
+                         "pkg.__path__ = [{path!r}]; sys.modules['compare'] = pkg; ")
+_CORE = "compare.primitives, compare.graph, compare.parser"
+
+
+def _sympy_loaded(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": ""}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_table_graph_and_parser_do_not_import_sympy():
+    prefix = _WITHOUT_PACKAGE_INIT.format(path=str(ROOT / "compare"))
+    code = prefix + _SYMPY_LOADED.format(modules=_CORE + ", compare.sympy_bridge")
+    assert _sympy_loaded(code) == "False"
+    # Drawing a display formula parses it: still no SymPy.
+    code = prefix + ("import compare.primitives as p, sys; p.PRIMITIVES['sqrt'].formulas; "
+                     "print('sympy' in sys.modules)")
+    assert _sympy_loaded(code) == "False"
+
+
+@pytest.mark.xfail(strict=True, reason="compare/__init__.py imports compare.engine -> "
+                   "compare.methods -> compare.methods.symbolic, which imports sympy at the top")
+def test_importing_the_table_through_the_package_does_not_import_sympy():
+    assert _sympy_loaded(_SYMPY_LOADED.format(modules=_CORE)) == "False"
+
+
+# -- drawing: the table's precedence, associativity and symbols -------------------------------
+
+INFIX_NAMES = [n for n in NAMES if PRIMITIVES[n].infix]
+
+
+def _python_text(drawn: str) -> str:
+    return drawn.replace("−", "-").replace("·", "*")
+
+
+@pytest.mark.parametrize("outer", INFIX_NAMES + ["neg"])
+@pytest.mark.parametrize("inner", INFIX_NAMES + ["neg"])
+def test_drawings_parse_back_to_the_same_value(outer, inner):
+    """describe() puts exactly the parentheses needed: its text, parsed again, has the same
+    value, whatever operation sits inside whatever other, on either side."""
+    point = {"x": 1.7, "y": 0.6, "z": 1.3}
+    for side in range(PRIMITIVES[outer].arity):
+        g = compare.Graph()
+        x, y, z = (g.variable(n) for n in "xyz")
+        kid = g.apply(inner, x, y) if PRIMITIVES[inner].arity == 2 else g.apply(inner, x)
+        args = [kid] if PRIMITIVES[outer].arity == 1 else ([kid, z] if side == 0 else [z, kid])
+        g.output = g.apply(outer, *args)
+        drawn = g.describe(g.output, limit=1000)
+        again = compare.parse(_python_text(drawn))
+        expected, got = forward(g, point).value, forward(again, point).value
+        assert got == pytest.approx(expected, rel=1e-14), (drawn, expected, got)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_operation_text_draws_each_primitive_from_its_entry(name):
+    prim = PRIMITIVES[name]
+    g = compare.parse(f"{name}(x, y)" if name in FUNCTIONS and prim.arity == 2 else
+                      f"{name}(x)" if name in FUNCTIONS else
+                      "-x" if name == "neg" else f"x {prim.spellings[0]} y")
+    text = operation_text(g, g.output, {0: "x", 1: "y", g.output: "f"})
+    assert text == prim.draw(["x", "y"][:prim.arity])
+    assert prim.symbol in text

@@ -131,9 +131,15 @@ def _as_float(v: Any) -> tuple[Optional[float], str]:
 
 
 def _kink_at_point(derivs: list, env: dict) -> bool:
-    """Does a derivative contain Heaviside(0) or sign(0) at the point (relu, max, abs)?"""
+    """Does a derivative hold a kink marker at 0 at the point (Heaviside(0) from relu, max or
+    min, sign(0) from abs)?  The markers are the ones the primitive table declares."""
+    from ..sympy_bridge import kink_functions
+
+    markers = kink_functions()
+    if not markers:
+        return False   # atoms() with no types would return every atom
     for d in derivs:
-        for h in d.atoms(sympy.Heaviside, sympy.sign):
+        for h in d.atoms(*markers):
             if h.args and h.args[0].xreplace(env) == 0:
                 return True
     return False
