@@ -37,6 +37,7 @@ from .engine import CaseRun, Trace
 from .errors import GradcompareError
 from .escape import md_cell, md_code
 from .fmt import format_number
+from .formulas import display
 from .forward import forward
 from .graph import Graph
 from .methods.common import local
@@ -335,7 +336,7 @@ def _section_backprop(c: _Ctx) -> list[str]:
         parent, child = c.name(r.parent), c.name(r.child)
         prim = OPS[graph.op[r.parent]]
         args = [c.name(a) for a in graph.args(r.parent)]
-        formula = prim.formulas[r.pos].format(a=args[0], b=args[1] if len(args) > 1 else "",
+        formula = display(prim)[r.pos].format(a=args[0], b=args[1] if len(args) > 1 else "",
                                               out=parent)
         upstream = c.num(r.upstream, hide=r.parent != out)
         if r.before is None:

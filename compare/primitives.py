@@ -10,7 +10,7 @@ adding an operation means adding one entry below.
 The formulas of the partials are written in the expression language itself (the one
 compare.parser reads), in terms of `a`, `b` (the arguments) and `out` (the output's value), so a
 test parses and evaluates them against the numeric partials and the two cannot drift.  The human
-display form (`Primitive.formulas`, e.g. `1/(2·√{a})`) is derived from that text.  The only
+display form (compare.formulas.display, e.g. `1/(2·√{a})`) is derived from that text.  The only
 exceptions are indicator functions the language cannot write (relu, abs, max, min): they give
 their display text in `display_override`, and their partials are checked by the convention tests
 instead.
@@ -30,11 +30,7 @@ import math
 import operator
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Optional, Sequence, Union
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .graph import Graph   # graph.py is built on this table
+from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence, Union
 
 Number = float
 # The places a primitive can have a kink, declared rather than coded so that the forward pass can
@@ -112,16 +108,6 @@ class Primitive:
     @property
     def infix(self) -> bool:
         return self.notation == INFIX
-
-    @cached_property
-    def formulas(self) -> tuple[str, ...]:
-        """Display formulas of the partials with {a}, {b}, {out} placeholders: 1/(2·√{a}).
-
-        Derived on first use from `partial_formulas` (parsing needs the finished table).
-        """
-        if self.display_override:
-            return self.display_override
-        return tuple(render_formula(text) for text in self.partial_formulas)
 
     def kink(self, a: float, b: Optional[float]) -> bool:
         """True where the operation is not differentiable at (a, b)."""
@@ -264,69 +250,6 @@ def leaf_precedence(text: str) -> int:
     if "/" in text:
         return PRIMITIVES["div"].precedence
     return ATOM
-
-
-_SUPERSCRIPTS = {2: "²", 3: "³"}
-
-
-def render_formula(text: str) -> str:
-    """The display form of an expression-language formula: `1/(2*sqrt(a))` -> `1/(2·√{a})`.
-
-    The text is parsed by compare.parser (never evaluated) and drawn node by node in
-    topological order with the table's symbols: variables become {placeholders}; sums are
-    spaced, products, quotients and powers are not, and nothing is spaced in an exponent;
-    x^2 is x², f(x)^2 is f²(x); a call whose math symbol is a sign (√) needs no parentheses
-    around a leaf.
-    """
-    from .graph import constant_text
-    from .parser import parse   # the parser is built on this table: imported when used
-
-    g = parse(text)
-    # Per node: (spaced text, tight text, precedence).
-    drawn: list[tuple[str, str, int]] = []
-    for i in range(len(g)):
-        if i in g.var_name:
-            leaf = "{" + g.var_name[i] + "}"
-            drawn.append((leaf, leaf, ATOM))
-            continue
-        if i in g.exact:
-            leaf = constant_text(g.exact[i])
-            drawn.append((leaf, leaf, leaf_precedence(leaf)))
-            continue
-        prim = g.primitive(i)
-        assert prim is not None
-        args = g.args(i)
-        pair = tuple(_draw_math(g, prim, args, drawn, tight) for tight in (False, True))
-        drawn.append((pair[0], pair[1], prim.precedence))
-    return drawn[g.output][0]
-
-
-def _draw_math(g: Graph, prim: Primitive, args: tuple[int, ...],
-               drawn: list[tuple[str, str, int]], tight: bool) -> str:
-    """One node of `render_formula`, from its arguments' drawings."""
-    def arg(pos: int) -> str:
-        spaced, compact, prec = drawn[args[pos]]
-        t = compact if tight else spaced
-        return f"({t})" if prim.wraps(pos, prec) else t
-
-    if prim.math_symbol == "^":
-        base, exponent = args
-        power = g.exact.get(exponent)
-        if power is not None and not isinstance(power, str) and power in _SUPERSCRIPTS:
-            sup = _SUPERSCRIPTS[int(power)]
-            inner = g.primitive(base)
-            if (inner is not None and inner.notation == CALL
-                    and inner.math_symbol[0].isalpha()):
-                return (f"{inner.math_symbol}{sup}("
-                        f"{', '.join(drawn[c][1 if tight else 0] for c in g.args(base))})")
-            return arg(0) + sup
-        _, compact, prec = drawn[exponent]
-        return f"{arg(0)}{prim.math_symbol}" + (compact if prec == ATOM else f"({compact})")
-    if prim.notation == CALL and not prim.math_symbol[0].isalpha() and prim.arity == 1 \
-            and g.is_leaf(args[0]):
-        return prim.math_symbol + drawn[args[0]][0]
-    return prim.draw([arg(k) for k in range(len(args))], symbol=prim.math_symbol,
-                     spaced=not tight and prim.precedence <= SUM)
 
 
 def _sigmoid(a: float) -> float:

@@ -30,7 +30,8 @@ from compare.forward import forward
 from compare.methods import backprop, naive
 from compare.methods.symbolic import _kink_at_point
 from compare.primitives import (AT_TIE, AT_ZERO, CONSTANTS, FUNCTIONS, INFIX, PRIMITIVES,
-                                Primitive, TableError, check_primitive, render_formula)
+                                Primitive, TableError, check_primitive)
+from compare.formulas import display, render_formula
 from compare.sympy_bridge import kink_functions, sympy_constant, sympy_function
 
 NAMES = list(PRIMITIVES)
@@ -228,8 +229,8 @@ def test_table_entry_shape(name):
     assert prim.name == name
     others = {n: p for n, p in PRIMITIVES.items() if n != name}
     check_primitive(prim, others)   # what _declare checked, still true
-    assert len(prim.formulas) == prim.arity
-    for formula in prim.formulas:
+    assert len(display(prim)) == prim.arity
+    for formula in display(prim):
         assert isinstance(formula, str) and formula
         formula.format(a="a", b="b", out="out")  # only the documented placeholders
         if prim.arity == 1:
@@ -608,8 +609,8 @@ DISPLAY = {
 
 @pytest.mark.parametrize("name", list(DISPLAY))
 def test_display_formulas_are_derived_unchanged(name):
-    assert PRIMITIVES[name].formulas == DISPLAY[name]
-    assert PRIMITIVES[name].formulas[0].format(a="f1", b="f2", out="f3")
+    assert display(PRIMITIVES[name]) == DISPLAY[name]
+    assert display(PRIMITIVES[name])[0].format(a="f1", b="f2", out="f3")
 
 
 @pytest.mark.parametrize("text, shown", [
@@ -684,13 +685,11 @@ def test_table_graph_and_parser_do_not_import_sympy():
     code = prefix + _SYMPY_LOADED.format(modules=_CORE + ", compare.sympy_bridge")
     assert _sympy_loaded(code) == "False"
     # Drawing a display formula parses it: still no SymPy.
-    code = prefix + ("import compare.primitives as p, sys; p.PRIMITIVES['sqrt'].formulas; "
-                     "print('sympy' in sys.modules)")
+    code = prefix + ("import compare.primitives as p, compare.formulas as f, sys; "
+                     "f.display(p.PRIMITIVES['sqrt']); print('sympy' in sys.modules)")
     assert _sympy_loaded(code) == "False"
 
 
-@pytest.mark.xfail(strict=True, reason="compare/__init__.py imports compare.engine -> "
-                   "compare.methods -> compare.methods.symbolic, which imports sympy at the top")
 def test_importing_the_table_through_the_package_does_not_import_sympy():
     assert _sympy_loaded(_SYMPY_LOADED.format(modules=_CORE)) == "False"
 
