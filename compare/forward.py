@@ -39,50 +39,22 @@ class Forward:
 def forward(graph: Graph, point: Mapping[str, float]) -> Forward:
     """Evaluate the graph at `point` (variable name -> number).
 
-    Stops at the first node outside its domain, overflowing or non-finite, and says which.
+    Stops at the first live node outside its domain, overflowing or non-finite, and says which.
 
-    Two loops give the same answer.  The fast one evaluates every live operation node with the
-    table's `evaluate` and checks finiteness once at the end (a single non-finite value makes the
-    sum non-finite); at the first exception or non-finite sum it gives up and the careful loop
-    runs from the start, stopping at the first troubled node with its message.
+    One fast loop (`values_and_dependence`, shared with backprop) evaluates every node with the
+    table's `evaluate` and checks finiteness once at the end (a single non-finite value makes
+    the sum non-finite); at the first exception or non-finite sum the careful loop runs from
+    the start over the live nodes, stopping at the first troubled one with its message.
     """
     live = graph.live()
-    fast = _fast(graph, point, live)
+    fast = values_and_dependence(graph, point, ())
     if fast is not None:
-        return fast
+        values, _, kinks = fast
+        op = graph.op
+        count = sum(1 for i in range(len(op)) if op[i] > CONST and live[i])
+        return Forward(values, live, graph.output, operations=count,
+                       kinks=[i for i in kinks if live[i]])
     return _careful(graph, point, live)
-
-
-def _leaves(graph: Graph, point: Mapping[str, float], live: list[bool], values: list[float]
-            ) -> None:
-    for node, name in graph.var_name.items():
-        if live[node]:
-            values[node] = float(point[name])
-    for node, value in graph.const.items():
-        if live[node]:
-            values[node] = value
-
-
-def _fast(graph: Graph, point: Mapping[str, float], live: list[bool]) -> Optional[Forward]:
-    n = len(graph)
-    values = [0.0] * n
-    _leaves(graph, point, live, values)
-    evaluate = EVALUATE
-    count = 0
-    try:
-        for i, code, x, y in zip(range(n), graph.op, graph.a, graph.b):
-            if code > CONST and live[i]:
-                if y < 0:
-                    values[i] = evaluate[code](values[x])
-                else:
-                    values[i] = evaluate[code](values[x], values[y])
-                count += 1
-    except (ArithmeticError, ValueError, TypeError):
-        return None
-    if not math.isfinite(sum(values)):
-        return None
-    return Forward(values, live, graph.output, operations=count,
-                   kinks=kinks_of(graph, values, live))
 
 
 def kinks_of(graph: Graph, values: list[float], live: Optional[list[bool]] = None) -> list[int]:
