@@ -42,7 +42,7 @@ from .forward import forward
 from .graph import Graph
 from .methods.common import local
 from .primitives import OPS
-from .result import HAS_GRADIENT, OVER_BUDGET
+from .result import HAS_GRADIENT, OVER_BUDGET, Counts
 
 LANGUAGES = ("en", "vi")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -217,7 +217,7 @@ def _section_forward(c: _Ctx) -> list[str]:
 
 
 def _section_naive(c: _Ctx) -> list[str]:
-    from .counting import predict_naive
+    from .counting import path_counts
 
     msg, graph, case = c.msg, c.graph, c.cr.case
     result = c.cr.results.get("naive")
@@ -228,9 +228,10 @@ def _section_naive(c: _Ctx) -> list[str]:
     seen: set[tuple[int, int]] = set()
     out_name = "f"
     summary_rows = []
+    per_variable = path_counts(graph, case.wrt)   # one pass for every variable
     for k, var in enumerate(case.wrt):
-        counts, paths_of = predict_naive(graph, [var])
-        n_paths = paths_of[var]
+        n_paths, length = per_variable[var]
+        counts = Counts(length, length, max(n_paths - 1, 0))
         gradient = _gradient_of(c, var)
         if k >= MAX_VARIABLES:
             summary_rows.append([md_cell(var), format_number(n_paths),

@@ -124,6 +124,20 @@ def require_cases(library, args: argparse.Namespace) -> None:
                                + "; `gradcompare list` shows the cases and their tags")
 
 
+def text_table(rows: Sequence[Sequence[object]], headers: Sequence[str], width: int = 100
+               ) -> str:
+    """A plain-text table for the terminal: no markdown escapes, and every character that could
+    act on a terminal (ESC, BEL, bidi overrides, …) shown as its U+XXXX code."""
+    from tabulate import tabulate
+
+    def shown(v: object) -> str:
+        text = printable(str(v))
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    return tabulate([[shown(v) for v in row] for row in rows], headers=list(headers),
+                    tablefmt="simple", disable_numparse=True)
+
+
 def print_errors(errors: Sequence[GradcompareError], prefix: str = "error") -> None:
     for err in errors:
         print(f"{prefix}: {err}", file=sys.stderr)

@@ -44,9 +44,10 @@ def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
 
     values = fw.values
     counts = result.counts
+    parents = graph.parents()   # once: each variable then visits only the nodes above it
     for name in wrt:
         total: Optional[float] = None
-        for path in graph.paths_to(name):
+        for path in graph.paths_to(name, parents):
             product = 1.0   # the running product starts from 1 at the output
             for parent, pos in path:
                 try:
