@@ -8,6 +8,7 @@ atomically (temporary file + rename), so an interrupted run leaves the previous 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
@@ -180,7 +181,8 @@ def render_case(cr: CaseRun, gradients: pd.DataFrame, costs: pd.DataFrame,
                      rec["sympy_size_cse"] if pd.notna(rec["sympy_size_cse"]) else None])
     lines += [md_table(rows, ["method", "status", "local derivatives", "multiplications",
                               "additions", "total", "SymPy size", "SymPy size after cse"]), ""]
-    lines += [f"Graph: {cr.shape.nodes} nodes, {cr.shape.edges} edges, {cr.shape.paths} paths "
+    lines += [f"Graph: {cr.shape.nodes} nodes, {cr.shape.edges} edges, "
+              f"{format_number(cr.shape.paths)} paths "
               f"from the output to the variables; the forward pass evaluates "
               f"{cr.forward_ops} operations.", ""]
 
@@ -215,6 +217,16 @@ def render_timings(run: Run) -> str:
             + md_table(rows, ["case", "method", "status", "milliseconds"]) + "\n")
 
 
+def _plottable(count: object) -> float:
+    """A count as a float for a log axis; NaN (not drawn) when missing or beyond a float."""
+    if count is None or count is pd.NA or (isinstance(count, float) and math.isnan(count)):
+        return math.nan
+    try:
+        return float(count)
+    except OverflowError:
+        return math.nan
+
+
 def plot_costs(run: Run) -> bytes:
     """Naive vs backprop totals per case, log scale, as deterministic SVG bytes."""
     import io
@@ -229,13 +241,13 @@ def plot_costs(run: Run) -> bytes:
     plt.rcParams["svg.hashsalt"] = "gradcompare"
     fig, ax = plt.subplots(figsize=(10, max(3.0, 0.22 * len(df) + 1)))
     y = range(len(df))
-    naive = [float(v) if pd.notna(v) else float("nan") for v in df["naive_total"]]
+    naive = [_plottable(v) for v in df["naive_total"]]
     ax.scatter(naive, list(y), marker="o", label="naive (per variable, per path)")
-    ax.scatter([float(v) for v in df["backprop_total"]], list(y), marker="s",
+    ax.scatter([_plottable(v) for v in df["backprop_total"]], list(y), marker="s",
                label="backprop (cached)")
     ax.set_yticks(list(y))
     ax.set_yticklabels(list(df["case"]), fontsize=7)
-    positive = [v for v in naive + [float(b) for b in df["backprop_total"]] if v > 0]
+    positive = [v for v in naive + [_plottable(b) for b in df["backprop_total"]] if v > 0]
     if positive:  # a log axis needs at least one positive value
         ax.set_xscale("log")
     else:
