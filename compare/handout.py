@@ -500,23 +500,24 @@ def handout_files(cr: CaseRun, lang: str, exercise: bool = False,
 def write_handouts(runs: Sequence[CaseRun], out_dir: Path, langs: Sequence[str] = LANGUAGES,
                    exercise: bool = False, lr: Optional[float] = None
                    ) -> tuple[list[Path], list[GradcompareError]]:
-    """Write the handouts of every run into `out_dir`; a case without one is an error entry."""
-    from .files import write_atomic
+    """Write the handouts of every run into `out_dir`; a case without one is an error entry.
 
-    written: list[Path] = []
+    Written through compare.files.OutputFolder: never over a file the tool did not write.
+    """
+    from .files import OutputFolder
+
+    files: dict[str, str] = {}
     errors: list[GradcompareError] = []
     for cr in runs:
         try:
-            files = {}
+            mine = {}
             for lang in langs:
-                files.update(handout_files(cr, lang, exercise, lr))
+                mine.update(handout_files(cr, lang, exercise, lr))
         except GradcompareError as err:
             errors.append(err)
             continue
-        for rel, text in files.items():
-            path = Path(out_dir) / rel
-            write_atomic(path, text)
-            written.append(path)
+        files.update(mine)
+    written = OutputFolder(Path(out_dir), "--dir").write_all(files) if files else []
     return written, errors
 
 

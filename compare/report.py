@@ -18,7 +18,7 @@ from . import counting
 from .engine import CaseRun, Run, Verdict
 from .errors import GradcompareError, rejected_count
 from .escape import md_cell, md_code
-from .files import write_atomic
+from .files import OutputFolder
 from .fmt import format_number, plural
 from .markdown import md_table
 from .tables import case_table, cost_table, gradient_table, rejected_table
@@ -277,7 +277,6 @@ def write_report(run: Run, out: Path, handout_tag: Optional[str] = "lecture"
     out = Path(out)
     gradients = gradient_table(run)
     costs = cost_table(run)
-    written: list[Path] = []
     pages = {f"cases/{cr.case.name}.md": render_case(cr, gradients, costs, for_case_run)
              for cr in run.runs}
     handouts: dict[str, str] = {}
@@ -294,13 +293,6 @@ def write_report(run: Run, out: Path, handout_tag: Optional[str] = "lecture"
     files: dict[str, "str | bytes"] = {
         "README.md": render_index(run, sorted(handouts)), **pages, **handouts,
         PLOT_NAME: plot_costs(run), "timings.md": render_timings(run)}
-    for rel, data in files.items():
-        path = out / rel
-        write_atomic(path, data)
-        written.append(path)
-    # Pages of cases that no longer exist would mislead: remove them.
-    keep = {out / rel for rel in pages}
-    for old in (out / "cases").glob("*.md"):
-        if old not in keep:
-            old.unlink()
+    # Pages of cases that no longer exist would mislead: the ones this tool wrote go.
+    written = OutputFolder(out).write_all(files, stale_under=("cases/", "handouts/"))
     return written, skipped

@@ -282,16 +282,9 @@ SUMMARY_PAGE = "scale/README.md"
 
 def write_summary(out: Any, sizes: Sequence[int] = SUMMARY_SIZES) -> list[Any]:
     """Write the growth study into `out`/scale/: the page the report index links to."""
-    from pathlib import Path
+    from .files import OutputFolder
 
-    from .files import write_atomic
-
-    written = []
-    for rel, data in summary_page(sizes).items():
-        path = Path(out) / rel
-        write_atomic(path, data)
-        written.append(path)
-    return written
+    return OutputFolder(out).write_all(summary_page(sizes))
 
 
 def summary_page(sizes: Sequence[int] = SUMMARY_SIZES) -> dict[str, "str | bytes"]:

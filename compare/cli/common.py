@@ -112,7 +112,10 @@ def library_line(args: argparse.Namespace) -> Optional[str]:
     """The first line of a command's output when the cases are not the bundled library."""
     if not getattr(args, "cases", None):
         return None
-    return f"cases from {printable(str(args.cases))} (not the bundled library)"
+    shown = printable(str(args.cases))
+    if len(shown) > 200:
+        shown = shown[:199] + "…"
+    return f"cases from {shown} (not the bundled library)"
 
 
 def require_cases(library, args: argparse.Namespace) -> None:
