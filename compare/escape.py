@@ -26,14 +26,33 @@ def _visible(text: str) -> str:
     return "".join(out)
 
 
+# What makes a line a block in markdown when it starts it: a rule or list marker (- + *), a
+# heading or setext underline (= #), a quote (>), an ordered-list number (1986. or 1986)).
+_BLOCK_START = re.compile(r"([-+=>])|(\d{1,9})([.)])")
+
+
 def md_cell(text: object, limit: int = 200) -> str:
-    """Text for one markdown table cell (or inline text): one line, no markup, no pipes."""
+    """Text for one markdown table cell (or inline text): one line, no markup, no pipes.
+
+    Nothing in it can become inline markup; `$` (GitHub's math) and `@` (a mention) are
+    escaped too.  Text that begins a line goes through `md_paragraph`.
+    """
     s = _visible(str(text))
     if len(s) > limit:
         s = s[: limit - 1] + "…"
     s = html.escape(s, quote=False)
-    for ch in "\\`*_[]|#~":
+    for ch in "\\`*_[]|#~$":
         s = s.replace(ch, "\\" + ch)
+    return s.replace("@", "&#64;")
+
+
+def md_paragraph(text: object, limit: int = 2_000) -> str:
+    """`md_cell` for text that begins a line (a description): whatever would turn the line into
+    a block is neutralized too — `---`, `- `, `+ `, `1986. `, leading spaces (a code block)."""
+    s = md_cell(str(text).lstrip(" \t"), limit)
+    m = _BLOCK_START.match(s)
+    if m:
+        s = ("\\" + s) if m.group(1) else f"{m.group(2)}\\{s[m.end(2):]}"
     return s
 
 

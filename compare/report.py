@@ -17,7 +17,7 @@ import pandas as pd
 from . import counting
 from .engine import CaseRun, Run, Verdict
 from .errors import GradcompareError, rejected_count
-from .escape import md_cell, md_code
+from .escape import md_cell, md_code, md_paragraph
 from .files import OutputFolder
 from .fmt import format_number, plural
 from .markdown import md_table
@@ -132,7 +132,7 @@ def render_case(cr: CaseRun, gradients: pd.DataFrame, costs: pd.DataFrame,
     if case.source:
         lines += [f"Source: {md_cell(case.source)}", ""]
     if case.description:
-        lines += [md_cell(case.description, limit=2000), ""]
+        lines += [md_paragraph(case.description), ""]
     if case.expression is not None:
         lines += [f"f = {md_code(case.expression)}", ""]
     else:

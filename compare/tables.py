@@ -16,13 +16,14 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 import sys
 from typing import Any, Iterable, Iterator, Optional
 
 import pandas as pd
 
 from .engine import Run
-from .errors import GradcompareError
+from .errors import GradcompareError, printable
 from .fmt import ratio
 
 
@@ -196,11 +197,29 @@ def to_json(df: pd.DataFrame) -> str:
     records = [{col: _plain(v) for col, v in zip(df.columns, row)}
                for row in df.itertuples(index=False, name=None)]
     with exact_integers():
-        return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+        text = json.dumps(records, ensure_ascii=False, indent=2)
+    # Still valid JSON with the same values: only the way these characters are written changes.
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Characters JSON may carry raw but a terminal or an editor would obey: bidi controls,
+# invisible format characters, C1 controls, line and paragraph separators.
+_INVISIBLE = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+
+def csv_text(value: str) -> str:
+    """The CSV policy for text cells (numbers are written exactly and never changed):
+    characters that are not printable (ESC, BEL, NUL, bidi overrides, …) become their visible
+    U+XXXX code, and a cell that a spreadsheet would run as a formula (starting with = + - @,
+    a tab or a carriage return) gets a leading apostrophe, as OWASP recommends."""
+    text = printable(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def to_csv(df: pd.DataFrame) -> str:
-    """CSV with round-trip exact floats (`repr`) and exact integers."""
+    """CSV with round-trip exact floats (`repr`) and exact integers; text cells follow
+    `csv_text`."""
     import csv
     import io
 
@@ -209,7 +228,8 @@ def to_csv(df: pd.DataFrame) -> str:
     writer.writerow(df.columns)
     with exact_integers():
         for row in df.itertuples(index=False, name=None):
-            writer.writerow(["" if v is None else repr(v) if isinstance(v, float) else v
+            writer.writerow(["" if v is None else repr(v) if isinstance(v, float)
+                             else csv_text(v) if isinstance(v, str) else v
                              for v in map(_plain, row)])
     return buf.getvalue()
 
@@ -224,8 +244,6 @@ def render(df: pd.DataFrame, fmt: str) -> str:
         from .markdown import md_table
 
         return md_table(df.values.tolist(), list(df.columns)) + "\n"
-    from .errors import printable
-
     shown = df.map(lambda v: printable(v) if isinstance(v, str) else v)
     with pd.option_context("display.max_rows", None, "display.max_columns", None,
                            "display.width", 200, "display.max_colwidth", 40):

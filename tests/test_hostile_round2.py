@@ -300,3 +300,49 @@ def test_tags_and_anchors_name_their_field(value, field):
     text = f"cases:\n  - name: a\n    expression: x + y + z\n    at: {value}\n"
     _, errors = load_text(text, "f.yaml")
     assert len(errors) == 1 and errors[0].field == field, [str(e) for e in errors]
+
+
+# -- injection through rendering -----------------------------------------------------------------
+EVIL_TITLE = "\\e]0;pwned\\a\\e[2J ALL CASES PASS \\u202e\\0"
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json", "markdown"])
+def test_terminal_control_characters_never_reach_the_terminal_raw(tmp_path, fmt):
+    (tmp_path / "c.yaml").write_text(f'cases:\n  - name: evil\n    title: "{EVIL_TITLE}"\n'
+                                     "    expression: x * 2\n    at: {x: 1}\n")
+    proc = gc("run", "--cases", "c.yaml", "--format", fmt, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for raw in ("\x1b", "\x07", "\x00", "\u202e"):
+        assert raw not in proc.stdout + proc.stderr, (fmt, raw)
+    if fmt == "json":
+        assert json.loads(proc.stdout)[0]["title"].startswith("\x1b]0;pwned")   # value kept
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_get_an_apostrophe(tmp_path):
+    (tmp_path / "c.yaml").write_text('cases:\n  - name: f\n    title: "=HYPERLINK(1)"\n'
+                                     "    expression: x - 7\n    at: {x: 1}\n")
+    proc = gc("run", "--cases", "c.yaml", "--format", "csv", cwd=tmp_path)
+    row = proc.stdout.splitlines()[1]
+    assert ",'=HYPERLINK(1)," in row and ",-6.0," not in row   # numbers are never changed
+    proc = gc("run", "--cases", "c.yaml", "--table", "gradients", "--format", "csv",
+              cwd=tmp_path)
+    assert "1.0" in proc.stdout
+
+
+@pytest.mark.parametrize("description", ["---", "1986. A good year", "    indented code",
+                                         "- a list", "+ a list", "# a heading",
+                                         "$x^2$ and @someone", "> a quote"])
+def test_a_description_never_becomes_block_markup(tmp_path, description):
+    import markdown as md
+
+    (tmp_path / "c.yaml").write_text(f'cases:\n  - name: d\n    description: "{description}"\n'
+                                     "    expression: x * 2\n    at: {x: 1}\n")
+    proc = gc("report", "--cases", "c.yaml", "--out", "rep", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    page = (tmp_path / "rep" / "cases" / "d.md").read_text(encoding="utf-8")
+    body = page.split("\n\n")[2:4]
+    paragraph = next(b for b in body if "f =" not in b and "Source" not in b)
+    html = md.markdown(paragraph)
+    assert html.startswith("<p>") and not any(tag in html for tag in
+                                             ("<hr", "<ol", "<ul", "<pre", "<h1", "<blockquote"))
+    assert "$" not in paragraph.replace("\\$", "") and "@" not in paragraph
