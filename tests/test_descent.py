@@ -331,3 +331,10 @@ def test_schema_accepts_the_new_fields_as_the_loader_does():
         assert text != good
         assert list(validator.iter_errors(yaml.safe_load(text))), (old, new)
         assert load_text(text, "d.yaml")[1], (old, new)
+
+
+def test_the_commands_copy_of_the_optimizer_names_agrees():
+    from compare.cli import descend as command
+
+    assert command.OPTIMIZER_NAMES == descent.OPTIMIZERS
+    assert set(descent.DEFAULTS) == set(descent.OPTIMIZERS) == set(descent.TORCH_LR)
