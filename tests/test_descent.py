@@ -338,3 +338,49 @@ def test_the_commands_copy_of_the_optimizer_names_agrees():
 
     assert command.OPTIMIZER_NAMES == descent.OPTIMIZERS
     assert set(descent.DEFAULTS) == set(descent.OPTIMIZERS) == set(descent.TORCH_LR)
+
+
+# -- handouts -----------------------------------------------------------------------------------
+def _handout(name, lang, exercise=False):
+    from compare.engine import run_case
+    from compare.handout import render
+
+    page, _ = render(run_case(LIBRARY[name], record=True), lang, exercise)
+    return page.split("\n## ")[-1]          # the last section: descent
+
+
+def test_the_handout_trains_the_neuron_on_its_loss_moving_only_theta():
+    en = _handout("lecture-sigmoid-neuron-loss", "en")
+    assert "θ ← θ − α·∇θJ(θ)" in en and "J = 0.693147" in en
+    assert "∇θJ = (∂J/∂theta0, ∂J/∂theta1) = (-1/2, -1/2)" in en
+    assert "theta0 ← theta0 − α·∂J/∂theta0 = -3 − 0.1 × (-1/2) = -2.95" in en
+    assert "theta1 ← theta1 − α·∂J/∂theta1 = 3 − 0.1 × (-1/2) = 3.05" in en
+    assert "x ←" not in en and "Held fixed" in en
+    # Adam's first step written out: m, v, bias correction, m̂, v̂.
+    adam = en.split("#### Adam")[1]
+    for row in ("| m = 0.9·m + 0.1·g | (-0.05, -0.05)", "| 1 − 0.9ᵗ | (0.1, 0.1) | (0.19, 0.19)",
+                "| m̂ = m/(1 − 0.9ᵗ) | (-1/2, -1/2)", "| v̂ = v/(1 − 0.999ᵗ) | (1/4, 1/4)",
+                "| θ ← θ − α·(…) | (-2.9, 3.1)"):
+        assert row in adam, row
+    vi = _handout("lecture-sigmoid-neuron-loss", "vi")
+    for term in ("hàm lỗi", "tham số", "tốc độ học", "hạ gradient"):
+        assert term in vi, term
+    assert "-2.95" in vi and "3.05" in vi
+
+
+def test_the_exercise_leaves_the_descent_numbers_blank():
+    page = _handout("lecture-sigmoid-neuron-loss", "en", exercise=True)
+    assert "-2.95" not in page and "0.693147" not in page and "1/2" not in page
+
+
+def test_a_handout_without_a_loss_says_it_descends_the_function_itself():
+    en = _handout("lecture-sigmoid-neuron", "en")
+    assert "descends the function f itself" in en and "x ←" not in en
+    vi = _handout("lecture-sigmoid-neuron", "vi")
+    assert "trên chính hàm f" in vi
+
+
+def test_at_a_stationary_point_the_handout_says_there_is_no_step():
+    en = _handout("booth-minimum", "en")
+    assert "stationary point" in en and "no step" in en
+    assert "too long for this learning rate" not in en
