@@ -626,14 +626,14 @@ def plot(objective: Objective, trajectories: Sequence[Trajectory], size: int = 3
         if finite.size:
             lo, hi = float(finite.min()), float(finite.max())
             if lo > 0 and hi > 100 * lo:
-                levels = np.geomspace(lo, hi, 25)
+                levels = np.geomspace(lo, hi, 20)
             else:
-                levels = np.linspace(lo, hi, 25) if hi > lo else 5
+                levels = np.linspace(lo, hi, 20) if hi > lo else 5
             cx.contour(gx, gy, z, levels=levels, linewidths=0.6, cmap="viridis")
         for tr in trajectories:
             px = [s.theta[objective.parameters[0]] for s in tr.steps]
             py = [s.theta[objective.parameters[1]] for s in tr.steps]
-            cx.plot(px, py, marker=".", markersize=2.5, linewidth=1.0, label=tr.optimizer)
+            cx.plot(px, py, linewidth=1.0, label=tr.optimizer)
         cx.plot([objective.start[objective.parameters[0]]],
                 [objective.start[objective.parameters[1]]], "k*", markersize=9, label="start")
         cx.set_xlabel(objective.parameters[0])
@@ -651,12 +651,13 @@ def plot_bytes(objective: Objective, trajectories: Sequence[Trajectory], fmt: st
 
     import matplotlib.pyplot as plt
 
-    plt.rcParams["svg.hashsalt"] = "gradcompare"
-    fig = plot(objective, trajectories, size)
-    buf = io.BytesIO()
-    metadata = {"Date": None} if fmt in ("svg", "pdf") else None
-    fig.savefig(buf, format=fmt, metadata=metadata)
-    plt.close(fig)
+    # Text as text (smaller, and it stays text); only for this figure, not for the others.
+    with plt.rc_context({"svg.hashsalt": "gradcompare", "svg.fonttype": "none"}):
+        fig = plot(objective, trajectories, size)
+        buf = io.BytesIO()
+        metadata = {"Date": None} if fmt in ("svg", "pdf") else None
+        fig.savefig(buf, format=fmt, metadata=metadata)
+        plt.close(fig)
     return buf.getvalue()
 
 
