@@ -8,6 +8,7 @@ JSON Schema in compare/case-schema.json (kept in step with this module by a test
 from __future__ import annotations
 
 import difflib
+import io
 import math
 import os
 import re
@@ -553,7 +554,7 @@ def load_file(path: Path, limits: Limits = DEFAULT_LIMITS,
                 return refuse("not a regular file")
             if info.st_size > limits.max_file_bytes:
                 return too_big(f"{info.st_size:,}")
-            raw = fh.read(limits.max_file_bytes + 1)
+            raw = _read_at_most(fh, limits.max_file_bytes + 1)
         if len(raw) > limits.max_file_bytes:
             return too_big(f"more than {limits.max_file_bytes:,}")
     except OSError as err:
@@ -565,6 +566,20 @@ def load_file(path: Path, limits: Limits = DEFAULT_LIMITS,
                               f"{err.start}; save the file as UTF-8", file=shown,
                               line=raw.count(b"\n", 0, err.start) + 1)]
     return load_text(text, shown, limits)
+
+
+def _read_at_most(fh: "io.BufferedReader", limit: int, chunk: int = 1 << 20) -> bytes:
+    """Up to `limit` bytes, read in chunks: a raised max_file_bytes never allocates a buffer of
+    that size up front (the file may be far smaller, or grow while read)."""
+    parts: list[bytes] = []
+    size = 0
+    while size < limit:
+        part = fh.read(min(chunk, limit - size))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
 
 
 def load_text(text: str, file: str = "<text>",
@@ -615,24 +630,57 @@ def load_text(text: str, file: str = "<text>",
     return cases, errors
 
 
-def case_files(path: Path) -> list[Path]:
-    """The *.yaml / *.yml files of a library folder (recursively, sorted), or the one file."""
-    if path.is_dir():
-        found = [p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")]
-        return sorted(found)
-    return [path]
+def case_files(path: Path, unreadable: Optional[list[tuple[str, str]]] = None) -> list[Path]:
+    """The *.yaml / *.yml files of a library folder (recursively, sorted), or the one file.
+
+    A subfolder that cannot be read is not skipped in silence: (path, reason) goes into
+    `unreadable` when given.
+    """
+    if not path.is_dir():
+        return [path]
+    found: list[Path] = []
+
+    def note(err: OSError) -> None:
+        if unreadable is not None:
+            unreadable.append((str(err.filename or path), err.strerror or str(err)))
+
+    for folder, dirs, names in os.walk(path, onerror=note):
+        dirs.sort()
+        # A folder named like a case file is listed too: it is reported, not skipped.
+        found += [Path(folder) / n for n in names + dirs if n.endswith((".yaml", ".yml"))]
+    return sorted(found)
 
 
 def load_library(path: "str | os.PathLike[str]", limits: Limits = DEFAULT_LIMITS) -> Library:
-    """Load every case file under `path` (a folder or one file).  Never raises for bad input."""
-    root = Path(path)
-    library = Library()
-    if not root.exists():
-        library.errors.append(CaseError("no such file or folder", file=str(path)))
+    """Load every case file under `path` (a folder or one file).  Never raises for bad input:
+    a path that cannot be read (permission, a name too long, a link loop) is an error entry."""
+    try:
+        return _load_library(Path(path), limits)
+    except OSError as err:
+        library = Library()
+        library.errors.append(CaseError(f"cannot read: {err.strerror or err}",
+                                        file=_shown_path(path)))
         return library
-    files = case_files(root)
-    if root.is_dir() and not files:
-        library.errors.append(CaseError("no *.yaml case files here", file=str(path)))
+
+
+def _shown_path(path: "str | os.PathLike[str]", limit: int = 200) -> str:
+    text = str(path)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _load_library(root: Path, limits: Limits) -> Library:
+    library = Library()
+    path = _shown_path(root)
+    if not root.exists():
+        library.errors.append(CaseError("no such file or folder", file=path))
+        return library
+    unreadable: list[tuple[str, str]] = []
+    files = case_files(root, unreadable)
+    for folder, reason in unreadable:
+        library.errors.append(CaseError(f"cannot read this folder: {reason}",
+                                        file=_display(Path(folder))))
+    if root.is_dir() and not files and not unreadable:
+        library.errors.append(CaseError("no *.yaml case files here", file=path))
     first_seen: dict[str, Case] = {}
     for f in files:
         cases, errors = load_file(f, limits, root if root.is_dir() else None)

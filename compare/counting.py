@@ -40,44 +40,48 @@ class Shape:
     paths: int          # paths from the output to the differentiated variables, summed
 
 
-def predict_naive(graph: Graph, wrt: list[str]) -> tuple[Counts, dict[str, int]]:
-    """Exact naive cost by dynamic programming over path counts (Python ints: no overflow).
+def path_counts(graph: Graph, wrt: list[str]) -> dict[str, tuple[int, int]]:
+    """Per variable: (number of paths from the output to it, their total length).
 
-    For each variable v and node u: P(u) = number of paths u -> v, S(u) = their total length;
-    P(v) = 1, S(v) = 0, and over u's edges: P(u) = Σ P(child), S(u) = Σ S(child) + P(child).
-    Returns the counts and the number of paths per variable.
+    One top-down pass over the tape, whatever the number of variables (Python ints: exact at
+    any size): P(out) = 1, S(out) = 0, and over each edge u → c: P(c) += P(u),
+    S(c) += S(u) + P(u).  A variable's paths are all paths of the DAG ending at it, so the
+    pass serves every variable at once.
     """
-    live = graph.live()
-    op_a, op_b = graph.a, graph.b
     n = len(graph)
+    out = graph.output
+    p = [0] * n
+    s = [0] * n
+    if out >= 0:
+        p[out] = 1
+    ga, gb = graph.a, graph.b
+    for u in range(out, -1, -1):
+        pu = p[u]
+        if not pu:
+            continue
+        su = s[u]
+        c = ga[u]
+        if c >= 0:
+            p[c] += pu
+            s[c] += su + pu
+            c = gb[u]
+            if c >= 0:
+                p[c] += pu
+                s[c] += su + pu
+    result = {}
+    for name in wrt:
+        node = graph.variables.get(name, -1)
+        result[name] = (p[node], s[node]) if node >= 0 else (0, 0)
+    return result
+
+
+def predict_naive(graph: Graph, wrt: list[str]) -> tuple[Counts, dict[str, int]]:
+    """Exact naive cost, from `path_counts`: a path of length L costs L local derivatives and
+    L multiplications; a variable reached by P paths costs P − 1 additions.
+    Returns the counts and the number of paths per variable."""
     counts = Counts()
     paths: dict[str, int] = {}
-    for name in wrt:
-        target = graph.variables.get(name, -1)
-        p = [0] * n
-        s = [0] * n
-        if target >= 0:
-            p[target] = 1
-            for u in range(target + 1, n):
-                if not live[u]:
-                    continue
-                pu = su = 0
-                c = op_a[u]
-                if c >= 0 and p[c]:
-                    pu += p[c]
-                    su += s[c] + p[c]
-                c = op_b[u]
-                if c >= 0 and p[c]:
-                    pu += p[c]
-                    su += s[c] + p[c]
-                p[u] = pu
-                s[u] = su
-        out = graph.output
-        total_paths = p[out] if out >= 0 and target <= out else 0
-        if target == out:
-            total_paths, length = 1, 0
-        else:
-            length = s[out] if total_paths else 0
+    for name, (total_paths, length) in path_counts(graph, wrt).items():
         paths[name] = total_paths
         counts.derivatives += length
         counts.multiplications += length

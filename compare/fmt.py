@@ -2,6 +2,9 @@
 
 Exact where the value is a short rational below 1 (1/4, 3/4, 1/3), plain for integers and short
 decimals (5, -4, 2.5, 0.1), otherwise rounded to 6 significant digits (never 0.30000000000000004).
+Counts are exact integers of any size (2^70 paths is an ordinary case): up to 10^15 they are
+written out, beyond that as `≈ 1.18 × 10^21 (22 digits)` — computed without converting the
+integer to text (Python refuses that past 4,300 digits) or to a float (which overflows).
 """
 
 from __future__ import annotations
@@ -23,11 +26,52 @@ def _decimal_denominator(q: int) -> bool:
     return q == 1 and saw_five
 
 
+EXACT_BELOW = 10**15
+
+
+def digit_count(n: int) -> int:
+    """Decimal digits of |n|, from its bit length (no conversion to text)."""
+    n = abs(n)
+    if n == 0:
+        return 1
+    d = max(1, int((n.bit_length() - 1) * 0.30102999566398120))   # ≤ true count
+    while n >= 10**d:
+        d += 1
+    return d
+
+
+def huge_int_text(n: int, significant: int = 3) -> str:
+    """`≈ 1.18 × 10^21 (22 digits)` for an integer of any size."""
+    digits = digit_count(n)
+    lead = abs(n) // 10 ** max(digits - significant, 0)   # the leading digits, as an int
+    text = str(lead)
+    mantissa = text[0] + ("." + text[1:].rstrip("0") if text[1:].rstrip("0") else "")
+    sign = "−" if n < 0 else ""
+    return f"≈ {sign}{mantissa} × 10^{digits - 1} ({digits:,} digits)"
+
+
+def count_text(n: int) -> str:
+    """An exact count with thousands separators (1,160), or `huge_int_text` past 10^15."""
+    return f"{n:,}" if abs(n) < EXACT_BELOW else huge_int_text(n)
+
+
+def ratio(a: int, b: int) -> Optional[float]:
+    """a / b as a float for two exact counts of any size (inf when it exceeds a float)."""
+    if not b:
+        return None
+    try:
+        return a / b
+    except OverflowError:
+        return math.inf if (a > 0) == (b > 0) else -math.inf
+
+
 def format_number(x: Optional[float], digits: int = 6) -> str:
     if x is None:
         return "—"
     if isinstance(x, bool):
         return str(x)
+    if isinstance(x, int) and abs(x) >= EXACT_BELOW:
+        return huge_int_text(x)
     if math.isnan(x):
         return "nan"
     if math.isinf(x):

@@ -208,17 +208,49 @@ class Graph:
             return constant_text(self.exact[i])
         return f"n{i}"
 
-    def paths_to(self, name: str) -> Iterator[list[tuple[int, int]]]:
+    def parents(self) -> list[list[int]]:
+        """Each node's parents (with repeats: `a + a` lists its parent twice), one pass."""
+        parents: list[list[int]] = [[] for _ in self.op]
+        for u, (x, y) in enumerate(zip(self.a, self.b)):
+            if x >= 0:
+                parents[x].append(u)
+                if y >= 0:
+                    parents[y].append(u)
+        return parents
+
+    def ancestors(self, node: int, parents: list[list[int]]) -> "set[int]":
+        """`node` and every node above it: the nodes that depend on it.
+
+        Costs the size of the answer (not of the graph), so asking for every variable of a
+        wide graph stays linear in the work a per-variable method does anyway.
+        """
+        seen = {node}
+        stack = [node]
+        while stack:
+            for p in parents[stack.pop()]:
+                if p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+        return seen
+
+    def paths_to(self, name: str, parents: Optional[list[list[int]]] = None
+                 ) -> Iterator[list[tuple[int, int]]]:
         """The paths from the output down to variable `name`, depth first, `a` before `b`.
 
-        Each path is a list of edges (parent, argument position).  A generator with an
-        explicit stack: the naive method walks every path, a handout takes only the few it
+        Each path is a list of edges (parent, argument position).  With `parents` (from
+        `parents()`, built once for many variables) only the nodes above the variable are
+        visited; without it a pass over the graph finds them.  A generator with an explicit
+        stack: the naive method walks every path, a handout takes only the few it
         shows of an exponential number.
         """
         target = self.variables.get(name, -1)
         if target < 0:
             return
-        reaches = self.depends_on([name])
+        if parents is None:
+            reaches: "list[bool] | set[int]" = self.depends_on([name])
+        else:
+            above = self.ancestors(target, parents)
+            reaches = _Membership(above)
         ga, gb = self.a, self.b
         path: list[tuple[int, int]] = []
         stack: list[list[int]] = [[self.output, 0]]
@@ -290,6 +322,18 @@ class Graph:
 
     def __repr__(self) -> str:
         return f"<Graph {len(self.op)} nodes, variables {list(self.variables)}>"
+
+
+class _Membership:
+    """A set read like a list of flags: `reaches[i]` is `i in nodes`."""
+
+    __slots__ = ("nodes",)
+
+    def __init__(self, nodes: "set[int]") -> None:
+        self.nodes = nodes
+
+    def __getitem__(self, i: int) -> bool:
+        return i in self.nodes
 
 
 def constant_text(exact: Exact) -> str:

@@ -42,7 +42,7 @@ from .forward import forward
 from .graph import Graph
 from .methods.common import local
 from .primitives import OPS
-from .result import HAS_GRADIENT, OVER_BUDGET
+from .result import HAS_GRADIENT, OVER_BUDGET, Counts
 
 LANGUAGES = ("en", "vi")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -217,7 +217,7 @@ def _section_forward(c: _Ctx) -> list[str]:
 
 
 def _section_naive(c: _Ctx) -> list[str]:
-    from .counting import predict_naive
+    from .counting import path_counts
 
     msg, graph, case = c.msg, c.graph, c.cr.case
     result = c.cr.results.get("naive")
@@ -228,9 +228,10 @@ def _section_naive(c: _Ctx) -> list[str]:
     seen: set[tuple[int, int]] = set()
     out_name = "f"
     summary_rows = []
+    per_variable = path_counts(graph, case.wrt)   # one pass for every variable
     for k, var in enumerate(case.wrt):
-        counts, paths_of = predict_naive(graph, [var])
-        n_paths = paths_of[var]
+        n_paths, length = per_variable[var]
+        counts = Counts(length, length, max(n_paths - 1, 0))
         gradient = _gradient_of(c, var)
         if k >= MAX_VARIABLES:
             summary_rows.append([md_cell(var), format_number(n_paths),
@@ -598,23 +599,24 @@ def handout_files(cr: CaseRun, lang: str, exercise: bool = False,
 def write_handouts(runs: Sequence[CaseRun], out_dir: Path, langs: Sequence[str] = LANGUAGES,
                    exercise: bool = False, lr: Optional[float] = None
                    ) -> tuple[list[Path], list[GradcompareError]]:
-    """Write the handouts of every run into `out_dir`; a case without one is an error entry."""
-    from .files import write_atomic
+    """Write the handouts of every run into `out_dir`; a case without one is an error entry.
 
-    written: list[Path] = []
+    Written through compare.files.OutputFolder: never over a file the tool did not write.
+    """
+    from .files import OutputFolder
+
+    files: dict[str, str] = {}
     errors: list[GradcompareError] = []
     for cr in runs:
         try:
-            files = {}
+            mine = {}
             for lang in langs:
-                files.update(handout_files(cr, lang, exercise, lr))
+                mine.update(handout_files(cr, lang, exercise, lr))
         except GradcompareError as err:
             errors.append(err)
             continue
-        for rel, text in files.items():
-            path = Path(out_dir) / rel
-            write_atomic(path, text)
-            written.append(path)
+        files.update(mine)
+    written = OutputFolder(Path(out_dir), "--dir").write_all(files) if files else []
     return written, errors
 
 

@@ -8,6 +8,7 @@ atomically (temporary file + rename), so an interrupted run leaves the previous 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
@@ -17,7 +18,7 @@ from . import counting
 from .engine import CaseRun, Run, Verdict
 from .errors import GradcompareError, rejected_count
 from .escape import md_cell, md_code
-from .files import write_atomic
+from .files import OutputFolder
 from .fmt import format_number, plural
 from .markdown import md_table
 from .tables import case_table, cost_table, gradient_table, rejected_table
@@ -187,7 +188,8 @@ def render_case(cr: CaseRun, gradients: pd.DataFrame, costs: pd.DataFrame,
                      rec["sympy_size_cse"] if pd.notna(rec["sympy_size_cse"]) else None])
     lines += [md_table(rows, ["method", "status", "local derivatives", "multiplications",
                               "additions", "total", "SymPy size", "SymPy size after cse"]), ""]
-    lines += [f"Graph: {cr.shape.nodes} nodes, {cr.shape.edges} edges, {cr.shape.paths} paths "
+    lines += [f"Graph: {cr.shape.nodes} nodes, {cr.shape.edges} edges, "
+              f"{format_number(cr.shape.paths)} paths "
               f"from the output to the variables; the forward pass evaluates "
               f"{cr.forward_ops} operations.", ""]
 
@@ -279,6 +281,16 @@ def render_timings(run: Run) -> str:
             + md_table(rows, ["case", "method", "status", "milliseconds"]) + "\n")
 
 
+def _plottable(count: object) -> float:
+    """A count as a float for a log axis; NaN (not drawn) when missing or beyond a float."""
+    if count is None or count is pd.NA or (isinstance(count, float) and math.isnan(count)):
+        return math.nan
+    try:
+        return float(count)
+    except OverflowError:
+        return math.nan
+
+
 def plot_costs(run: Run) -> bytes:
     """Naive vs backprop totals per case, log scale, as deterministic SVG bytes."""
     import io
@@ -293,13 +305,13 @@ def plot_costs(run: Run) -> bytes:
     plt.rcParams["svg.hashsalt"] = "gradcompare"
     fig, ax = plt.subplots(figsize=(10, max(3.0, 0.22 * len(df) + 1)))
     y = range(len(df))
-    naive = [float(v) if pd.notna(v) else float("nan") for v in df["naive_total"]]
+    naive = [_plottable(v) for v in df["naive_total"]]
     ax.scatter(naive, list(y), marker="o", label="naive (per variable, per path)")
-    ax.scatter([float(v) for v in df["backprop_total"]], list(y), marker="s",
+    ax.scatter([_plottable(v) for v in df["backprop_total"]], list(y), marker="s",
                label="backprop (cached)")
     ax.set_yticks(list(y))
     ax.set_yticklabels(list(df["case"]), fontsize=7)
-    positive = [v for v in naive + [float(b) for b in df["backprop_total"]] if v > 0]
+    positive = [v for v in naive + [_plottable(b) for b in df["backprop_total"]] if v > 0]
     if positive:  # a log axis needs at least one positive value
         ax.set_xscale("log")
     else:
@@ -329,7 +341,6 @@ def write_report(run: Run, out: Path, handout_tag: Optional[str] = "lecture"
     out = Path(out)
     gradients = gradient_table(run)
     costs = cost_table(run)
-    written: list[Path] = []
     pages = {f"cases/{cr.case.name}.md": render_case(cr, gradients, costs, for_case_run)
              for cr in run.runs}
     handouts: dict[str, str] = {}
@@ -358,13 +369,6 @@ def write_report(run: Run, out: Path, handout_tag: Optional[str] = "lecture"
                                          if f"descent/{cr.case.name}.md" in descents)),
         **pages, **handouts, **descents,
         PLOT_NAME: plot_costs(run), "timings.md": render_timings(run)}
-    for rel, data in files.items():
-        path = out / rel
-        write_atomic(path, data)
-        written.append(path)
-    # Pages of cases that no longer exist would mislead: remove them.
-    keep = {out / rel for rel in (*pages, *descents)}
-    for old in [*(out / "cases").glob("*.md"), *(out / "descent").glob("*.*")]:
-        if old not in keep:
-            old.unlink()
+    # Pages of cases that no longer exist would mislead: the ones this tool wrote go.
+    written = OutputFolder(out).write_all(files, stale_under=("cases/", "handouts/", "descent/"))
     return written, skipped

@@ -19,6 +19,8 @@ from typing import Any, Callable, Iterable, Optional, Sequence, Union
 import pandas as pd
 
 from .errors import GradcompareError
+from .fmt import count_text, ratio
+from .tables import tidy_frame
 from .families import FAMILIES
 from .forward import forward
 from .limits import DEFAULT_LIMITS, Limits
@@ -114,10 +116,9 @@ def sweep(families: Union[str, Sequence[str]], sizes: Iterable[int],
             done += 1
     if progress:
         progress(total, total, "")
-    df = pd.DataFrame(rows, columns=COLUMNS)
-    for col in ("derivatives", "multiplications", "additions", "operations", "memory_bytes",
-                "size_raw", "size_cse"):
-        df[col] = df[col].astype("Int64")
+    df = tidy_frame(rows, COLUMNS, ("n", "nodes", "forward_ops", "derivatives",
+                                    "multiplications", "additions", "operations",
+                                    "memory_bytes", "size_raw", "size_cse"))
     df["predicted"] = df["predicted"].astype(bool)
     return df
 
@@ -132,8 +133,10 @@ def _steps(ns: list[int], ys: list[float]) -> tuple[list[float], list[float]]:
         if k <= 0 or y0 is None or y1 is None:
             continue
         if y0 > 0 and y1 > 0:
-            ratios.append((y1 / y0) ** (1.0 / k))
-        diffs.append((y1 - y0) / k)
+            r = ratio(y1, y0)
+            ratios.append(r ** (1.0 / k) if r is not None and math.isfinite(r) else math.inf)
+        d = ratio(y1 - y0, k)
+        diffs.append(d if d is not None else math.inf)
     return ratios, diffs
 
 
@@ -236,10 +239,11 @@ def growth_summary_markdown(sizes: Sequence[int] = SUMMARY_SIZES,
             raw = None if pd.isna(sy["size_raw"]) else int(sy["size_raw"])
             cse = None if pd.isna(sy["size_cse"]) else int(sy["size_cse"])
             naive = int(nv["operations"])
-            cells = [str(n), f"{fwd:,}", f"{naive:,}" + ("*" if nv["predicted"] else ""),
-                     _times(prev.get("naive"), naive), f"{bp:,}", _plus(prev.get("bp"), bp),
-                     f"{bp / fwd:.2f}", "–" if raw is None else f"{raw:,}",
-                     _times(prev.get("raw"), raw), "–" if cse is None else f"{cse:,}",
+            cells = [str(n), count_text(fwd),
+                     count_text(naive) + ("*" if nv["predicted"] else ""),
+                     _times(prev.get("naive"), naive), count_text(bp), _plus(prev.get("bp"), bp),
+                     f"{bp / fwd:.2f}", "–" if raw is None else count_text(raw),
+                     _times(prev.get("raw"), raw), "–" if cse is None else count_text(cse),
                      _plus(prev.get("cse"), cse)]
             lines.append("| " + " | ".join(cells) + " |")
             prev = {"naive": naive, "bp": bp, "raw": raw, "cse": cse}
@@ -259,11 +263,14 @@ _FAMILY_NOTE = {
 
 
 def _times(a: Optional[int], b: Optional[int]) -> str:
-    return f"×{b / a:.2f}" if a and b is not None else ""
+    r = ratio(b, a) if a and b is not None else None
+    return "" if r is None else f"×{r:.2f}" if math.isfinite(r) else "×∞"
 
 
 def _plus(a: Optional[int], b: Optional[int]) -> str:
-    return f"{b - a:+,}" if a is not None and b is not None else ""
+    if a is None or b is None:
+        return ""
+    return ("+" if b >= a else "") + count_text(b - a)
 
 
 # -- the plot --------------------------------------------------------------------------------
@@ -275,16 +282,9 @@ SUMMARY_PAGE = "scale/README.md"
 
 def write_summary(out: Any, sizes: Sequence[int] = SUMMARY_SIZES) -> list[Any]:
     """Write the growth study into `out`/scale/: the page the report index links to."""
-    from pathlib import Path
+    from .files import OutputFolder
 
-    from .files import write_atomic
-
-    written = []
-    for rel, data in summary_page(sizes).items():
-        path = Path(out) / rel
-        write_atomic(path, data)
-        written.append(path)
-    return written
+    return OutputFolder(out).write_all(summary_page(sizes))
 
 
 def summary_page(sizes: Sequence[int] = SUMMARY_SIZES) -> dict[str, "str | bytes"]:
@@ -365,12 +365,20 @@ def plot(df: pd.DataFrame, path: Any, counts_only: bool = False) -> Any:
     return path
 
 
+def _plottable(count: Any) -> float:
+    """A count as a float for a log axis; NaN (not drawn) beyond the largest float."""
+    try:
+        return float(count)
+    except OverflowError:
+        return math.nan
+
+
 def _split_line(ax: Any, mdf: pd.DataFrame, col: str, color: Optional[str], label: str) -> None:
     """Executed values solid, predicted values dashed (joined where they meet)."""
     d = mdf[mdf[col].notna()]
     if not len(d):
         return
-    ns, ys, pred = list(d["n"]), [float(v) for v in d[col]], list(d["predicted"])
+    ns, ys, pred = list(d["n"]), [_plottable(v) for v in d[col]], list(d["predicted"])
     done = [(n, y) for n, y, p in zip(ns, ys, pred) if not p]
     if done:
         ax.plot(*zip(*done), color=color, marker="o", ms=3, label=label)

@@ -13,14 +13,17 @@ gives a table's text forms: `csv` and `json` carry every float round-trip exact 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-from typing import Any, Iterable, Optional
+import sys
+from typing import Any, Iterable, Iterator, Optional
 
 import pandas as pd
 
 from .engine import Run
 from .errors import GradcompareError
+from .fmt import ratio
 
 
 INT64_MAX = 2**63 - 1
@@ -36,6 +39,23 @@ def integer_column(column: pd.Series) -> pd.Series:
            for v in column):
         return column.astype("Int64")
     return column.astype(object).where(column.notna(), None)
+
+
+def tidy_frame(rows: list[dict], columns: list[str], counts: Iterable[str]) -> pd.DataFrame:
+    """A DataFrame whose `counts` columns keep exact integers (Int64, or Python ints past
+    int64) and whose other columns get their natural dtypes.
+
+    Built as objects first: pandas would otherwise turn a column of large integers with a
+    missing value into floats, silently rounding 2^64 + 1.
+    """
+    df = pd.DataFrame(rows, columns=columns, dtype=object)
+    counts = list(counts)
+    others = [c for c in columns if c not in counts]
+    if others:
+        df[others] = df[others].infer_objects()
+    for col in counts:
+        df[col] = integer_column(df[col])
+    return df
 
 
 def _rel(err: Optional[float], ref: Optional[float]) -> Optional[float]:
@@ -90,11 +110,8 @@ def cost_table(run: Run) -> pd.DataFrame:
                 "sympy_size_cse": r.details.get("size_cse"),
                 "seconds": r.seconds, "node": r.node, "note": r.note,
             })
-    df = pd.DataFrame(rows, columns=COST_COLUMNS)
-    for col in ("derivatives", "multiplications", "additions", "total", "sympy_size_raw",
-                "sympy_size_cse"):
-        df[col] = integer_column(df[col])
-    return df
+    return tidy_frame(rows, COST_COLUMNS, ("derivatives", "multiplications", "additions",
+                                           "total", "sympy_size_raw", "sympy_size_cse"))
 
 
 CASE_COLUMNS = ["case", "file", "title", "tags", "inputs", "nodes", "edges", "paths",
@@ -119,17 +136,14 @@ def case_table(run: Run) -> pd.DataFrame:
             "tags": ",".join(cr.case.tags), "inputs": len(cr.case.wrt),
             "nodes": cr.shape.nodes, "edges": cr.shape.edges, "paths": cr.shape.paths,
             "forward_ops": cr.forward_ops, "naive_total": nt, "backprop_total": bt,
-            "naive_over_backprop": nt / bt if nt is not None and bt else None,
-            "backprop_over_forward": bt / cr.forward_ops if bt is not None and cr.forward_ops
-            else None,
+            "naive_over_backprop": ratio(nt, bt) if nt is not None and bt else None,
+            "backprop_over_forward": ratio(bt, cr.forward_ops) if bt is not None else None,
             "reference": cr.reference or None, "all_agree": cr.all_agree,
             "expect_matched": cr.expect_matched, "kink": cr.kink, "passed": cr.passed,
             "problems": "; ".join(cr.problems),
         })
-    df = pd.DataFrame(rows, columns=CASE_COLUMNS)
-    for col in ("naive_total", "backprop_total"):
-        df[col] = integer_column(df[col])
-    return df
+    return tidy_frame(rows, CASE_COLUMNS, ("nodes", "edges", "paths", "forward_ops",
+                                           "naive_total", "backprop_total"))
 
 
 def rejected_table(errors: Iterable[GradcompareError]) -> pd.DataFrame:
@@ -159,12 +173,30 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@contextlib.contextmanager
+def exact_integers() -> Iterator[None]:
+    """Let integers of any length become text for a moment (Python refuses past 4,300 digits
+    by default, a guard against slow conversions of untrusted input; these are our counts,
+    and the exact formats promise every digit)."""
+    get = getattr(sys, "get_int_max_str_digits", None)
+    if get is None:   # before Python 3.11 there is no limit
+        yield
+        return
+    old = get()
+    sys.set_int_max_str_digits(0)
+    try:
+        yield
+    finally:
+        sys.set_int_max_str_digits(old)
+
+
 def to_json(df: pd.DataFrame) -> str:
     """Records as JSON: floats round-trip exact, counts exact, non-finite floats as the strings
     "nan", "inf", "-inf" (JSON has no such numbers), missing values as null."""
     records = [{col: _plain(v) for col, v in zip(df.columns, row)}
                for row in df.itertuples(index=False, name=None)]
-    return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+    with exact_integers():
+        return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
 
 
 def to_csv(df: pd.DataFrame) -> str:
@@ -175,9 +207,10 @@ def to_csv(df: pd.DataFrame) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(df.columns)
-    for row in df.itertuples(index=False, name=None):
-        writer.writerow(["" if v is None else repr(v) if isinstance(v, float) else v
-                         for v in map(_plain, row)])
+    with exact_integers():
+        for row in df.itertuples(index=False, name=None):
+            writer.writerow(["" if v is None else repr(v) if isinstance(v, float) else v
+                             for v in map(_plain, row)])
     return buf.getvalue()
 
 

@@ -16,7 +16,7 @@ import sys
 from typing import Optional, Sequence
 
 from .. import __version__
-from ..errors import GradcompareError
+from ..errors import GradcompareError, printable
 from . import check, descend, handout, listing, report, run, scale
 from .common import EXIT_INVALID, EXIT_OK, common_parent, limit_parent
 
@@ -49,6 +49,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return args.func(args)
     except GradcompareError as err:
         print(f"gradcompare: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as err:
+        # A full disk, a read-only folder, a name too long: one line, never a traceback.
+        where = f"{printable(str(err.filename))[:200]}: " if err.filename else ""
+        print(f"gradcompare: {where}{err.strerror or err}", file=sys.stderr)
+        return EXIT_INVALID
+    except MemoryError:
+        print("gradcompare: out of memory (lower the input's size or the limits)",
+              file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
         print("gradcompare: interrupted", file=sys.stderr)

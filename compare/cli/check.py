@@ -7,7 +7,7 @@ import argparse
 from ..errors import rejected_count
 from .common import (EXIT_FAILED, EXIT_INVALID, EXIT_OK, Progress, chosen_methods,
                      jobs_option, library_line, load_selected, methods_option, print_errors,
-                     require_cases)
+                     require_cases, text_table)
 
 READS_CASES = True
 HELP = "Regression test: do all methods agree and match `expect`?"
@@ -30,7 +30,6 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
 
 def main(args: argparse.Namespace) -> int:
     from ..engine import Verdict, run_library
-    from ..markdown import md_table
 
     library, limits = load_selected(args)
     require_cases(library, args)
@@ -47,7 +46,7 @@ def main(args: argparse.Namespace) -> int:
             rows += [[cr.case.name, f"{cr.case.file}:{cr.case.line}", cr.verdict.value, problem]
                      for problem in cr.problems or [cr.unverified_reason]]
     if rows:
-        print(md_table(rows, ["case", "where", "verdict", "problem"]))
+        print(text_table(rows, ["case", "where", "verdict", "problem"], width=200))
     n = len(run.runs)
     print(f"{n} case{'s' if n != 1 else ''} checked: {tally[Verdict.PASS]} pass, "
           f"{tally[Verdict.FAIL]} fail, {tally[Verdict.UNVERIFIED]} unverified, "

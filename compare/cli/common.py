@@ -112,7 +112,10 @@ def library_line(args: argparse.Namespace) -> Optional[str]:
     """The first line of a command's output when the cases are not the bundled library."""
     if not getattr(args, "cases", None):
         return None
-    return f"cases from {printable(str(args.cases))} (not the bundled library)"
+    shown = printable(str(args.cases))
+    if len(shown) > 200:
+        shown = shown[:199] + "…"
+    return f"cases from {shown} (not the bundled library)"
 
 
 def require_cases(library, args: argparse.Namespace) -> None:
@@ -122,6 +125,20 @@ def require_cases(library, args: argparse.Namespace) -> None:
         raise GradcompareError("no cases selected" + (f" by {' '.join(picked)}" if picked
                                                        else " (the library is empty)")
                                + "; `gradcompare list` shows the cases and their tags")
+
+
+def text_table(rows: Sequence[Sequence[object]], headers: Sequence[str], width: int = 100
+               ) -> str:
+    """A plain-text table for the terminal: no markdown escapes, and every character that could
+    act on a terminal (ESC, BEL, bidi overrides, …) shown as its U+XXXX code."""
+    from tabulate import tabulate
+
+    def shown(v: object) -> str:
+        text = printable(str(v))
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    return tabulate([[shown(v) for v in row] for row in rows], headers=list(headers),
+                    tablefmt="simple", disable_numparse=True)
 
 
 def print_errors(errors: Sequence[GradcompareError], prefix: str = "error") -> None:

@@ -73,6 +73,13 @@ def main(args: argparse.Namespace) -> int:
             sys.stdout.write(page + (f"\n{PAGE_BREAK}\n\n{key}" if key else ""))
             return status
         out = Path(args.out)
+        for path in (out, out.with_name(f"{out.stem}.answers{out.suffix or '.md'}")):
+            if path.is_symlink():
+                raise GradcompareError(f"--out {path}: a symbolic link; gradcompare does not "
+                                       f"write through or replace links")
+            if path.is_dir():
+                raise GradcompareError(f"--out {path}: a folder; --out names a file "
+                                       f"(--dir names a folder)")
         write_atomic(out, page)
         written = [out]
         if key is not None:

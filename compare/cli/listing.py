@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import printable, rejected_count
+from ..errors import rejected_count
 from ..fmt import plural
-from .common import EXIT_INVALID, EXIT_OK, library_line, load_selected, print_errors
+from .common import (EXIT_INVALID, EXIT_OK, library_line, load_selected, print_errors,
+                     text_table)
 
 READS_CASES = True
 HELP = "List the cases of the library."
@@ -34,10 +35,7 @@ def main(args: argparse.Namespace) -> int:
 
         print(md_table(rows, headers))
     elif rows:
-        from tabulate import tabulate
-
-        shown = [[printable(str(v))[:80] for v in row] for row in rows]
-        print(tabulate(shown, headers=headers, tablefmt="simple", disable_numparse=True))
+        print(text_table(rows, headers, width=80))
     print(f"{plural(len(library.cases), 'case')} in {plural(len(library.files), 'file')}"
           + (f", {rejected_count(library.errors)} rejected" if library.errors else ""))
     print_errors(library.errors)

@@ -14,6 +14,7 @@ import time
 from typing import Mapping, Optional
 
 from ..counting import predict_naive
+from ..fmt import count_text
 from ..graph import Graph
 from ..limits import DEFAULT_LIMITS, Limits
 from ..result import OVER_BUDGET, Result
@@ -37,16 +38,17 @@ def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
         result.predicted = True
         result.status = OVER_BUDGET
         result.gradient = {v: None for v in wrt}
-        result.note = (f"predicted {predicted.total:,} operations, over the budget of "
-                       f"{limits.naive_budget:,}; not executed")
+        result.note = (f"predicted {count_text(predicted.total)} operations, over the budget "
+                       f"of {limits.naive_budget:,}; not executed")
         result.seconds = time.perf_counter() - t0
         return result
 
     values = fw.values
     counts = result.counts
+    parents = graph.parents()   # once: each variable then visits only the nodes above it
     for name in wrt:
         total: Optional[float] = None
-        for path in graph.paths_to(name):
+        for path in graph.paths_to(name, parents):
             product = 1.0   # the running product starts from 1 at the output
             for parent, pos in path:
                 try:

@@ -6,20 +6,22 @@ rationals.  Its size (compare.sympy_bridge.expression_size: operations written o
 is reported before and after common-subexpression elimination (`cse`).  A swollen derivative
 is never evaluated by substitution into the whole tree: evaluation goes through the cse form,
 exactly while it is small, at 40 significant digits beyond `exact_max_ops`.  The work runs in a
-child process under the time budget and a memory cap, so a runaway computation is stopped.
+worker process under the time budget and a memory cap, so a runaway computation is stopped;
+`differentiate_many` runs a library's cases on every core, under a library-wide budget too.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 import sympy
 from sympy.core.evalf import PrecisionExhausted
 
 from ..graph import Graph
-from ..isolation import CRASHED, TIMEOUT as DEADLINE, call_with_deadline
+from ..isolation import (CRASHED, DONE, SKIPPED, TIMEOUT as DEADLINE, WorkerPool,
+                         available_cores, call_with_deadline)
 from ..limits import DEFAULT_LIMITS, Limits
 from ..result import (DOMAIN, ERROR, IMPRECISE, NONDIFFERENTIABLE, OK, TIMEOUT, TOO_LARGE,
                       Result)
@@ -187,41 +189,44 @@ def symbolic_work(graph: Graph, point: Mapping[str, float], wrt: list[str],
     return out
 
 
-def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
-                  limits: Optional[Limits] = None, isolate: bool = True) -> Result:
-    limits = limits or DEFAULT_LIMITS
-    t0 = time.perf_counter()
+def _precheck(graph: Graph, wrt: list[str], limits: Limits) -> tuple[Optional[Result], int]:
+    """The cheap refusals, done before any SymPy work.
+
+    Returns a finished Result (or None to go on) and the size written out as a tree, which is
+    also how differentiate_many guesses which cases take longest.
+    """
     result = Result(NAME, None, {v: None for v in wrt}, counts=None)
     live_nodes = sum(graph.live())
     if live_nodes > limits.sympy_max_nodes:
         result.status = TOO_LARGE
         result.note = (f"{live_nodes:,} nodes, above sympy_max_nodes = "
                        f"{limits.sympy_max_nodes:,}; not handed to SymPy")
-        return result
+        return result, 0
     tree = written_out_size(graph)
     if tree > limits.sympy_max_tree:
         result.status = TOO_LARGE
         result.note = (f"written out as a tree the expression has {tree:,} nodes, above "
                        f"sympy_max_tree = {limits.sympy_max_tree:,}; SymPy holds expressions "
                        f"as trees and its derivative would swell past the time budget")
-        return result
+        return result, tree
     big = oversized_power(graph, limits.max_constant_exponent)
     if big is not None:
         result.status = TOO_LARGE
         result.node = graph.name(big)
         result.note = (f"constant exponent at {graph.name(big)} is above "
                        f"max_constant_exponent = {limits.max_constant_exponent:g}")
+        return result, tree
+    return None, tree
+
+
+def _finish(wrt: list[str], status: str, data: Any, limits: Limits) -> Result:
+    """Turn the worker's (status, data) into the method's Result."""
+    result = Result(NAME, None, {v: None for v in wrt}, counts=None)
+    if status == SKIPPED:
+        result.status = TIMEOUT
+        result.note = (f"not started: the library-wide SymPy budget sympy_total_seconds = "
+                       f"{limits.sympy_total_seconds:g} s was used up")
         return result
-    args = (graph, dict(point), list(wrt), limits.exact_max_ops)
-    if isolate:
-        status, data = call_with_deadline(symbolic_work, args, limits.sympy_seconds,
-                                          memory_mb=limits.sympy_memory_mb)
-    else:
-        try:
-            status, data = "done", symbolic_work(*args)
-        except (RecursionError, MemoryError) as err:
-            status, data = CRASHED, f"{type(err).__name__}: {err}"
-    result.seconds = time.perf_counter() - t0
     if status == DEADLINE:
         result.status = TIMEOUT
         result.note = f"SymPy did not finish within {limits.sympy_seconds:g} s"
@@ -254,3 +259,64 @@ def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
     else:
         result.status = OK
     return result
+
+
+def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
+                  limits: Optional[Limits] = None, isolate: bool = True) -> Result:
+    limits = limits or DEFAULT_LIMITS
+    t0 = time.perf_counter()
+    refused, _ = _precheck(graph, wrt, limits)
+    if refused is not None:
+        return refused
+    args = (graph, dict(point), list(wrt), limits.exact_max_ops)
+    if isolate:
+        status, data = call_with_deadline(symbolic_work, args, limits.sympy_seconds,
+                                          memory_mb=limits.sympy_memory_mb)
+    else:
+        try:
+            status, data = DONE, symbolic_work(*args)
+        except (RecursionError, MemoryError) as err:
+            status, data = CRASHED, f"{type(err).__name__}: {err}"
+    result = _finish(list(wrt), status, data, limits)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+Item = tuple[Graph, Mapping[str, float], list[str]]
+
+
+def differentiate_many(items: Sequence[Item], limits: Optional[Limits] = None,
+                       jobs: Optional[int] = None) -> list[Result]:
+    """`differentiate` for many (graph, point, wrt) items, their SymPy work on `jobs` cores.
+
+    Results come in input order, each what `differentiate` gives for its item.  The refusals
+    run here; the SymPy work runs in a pool of `jobs` workers (default: every core), each case
+    under `sympy_seconds`, the largest expressions (written out as trees) started first so that
+    no core is left alone with a long one at the end.  Once the SymPy time summed over items
+    reaches `sympy_total_seconds`, the items not yet started are reported as timeouts.
+    """
+    limits = limits or DEFAULT_LIMITS
+    results: list[Optional[Result]] = [None] * len(items)
+    checked: list[float] = [0.0] * len(items)   # seconds of the refusals, per item
+    todo: list[int] = []
+    sizes: list[int] = []
+    for k, (graph, _, wrt) in enumerate(items):
+        t0 = time.perf_counter()
+        results[k], tree = _precheck(graph, list(wrt), limits)
+        checked[k] = time.perf_counter() - t0
+        if results[k] is None:
+            todo.append(k)
+            sizes.append(tree)
+    if todo:
+        args = [(items[k][0], dict(items[k][1]), list(items[k][2]), limits.exact_max_ops)
+                for k in todo]
+        largest_first = sorted(range(len(todo)), key=lambda j: -sizes[j])   # stable
+        size = min(len(todo), jobs or available_cores())
+        with WorkerPool(size, limits.sympy_memory_mb) as pool:
+            outcomes = pool.map_timed(symbolic_work, args, limits.sympy_seconds,
+                                      budget=limits.sympy_total_seconds, order=largest_first)
+        for k, (status, data, seconds) in zip(todo, outcomes):
+            result = _finish(list(items[k][2]), status, data, limits)
+            result.seconds = checked[k] + seconds
+            results[k] = result
+    return [r for r in results if r is not None]

@@ -1,0 +1,276 @@
+"""Hostile input, round 2 (issue 12): the reproducers, each through the real command line.
+
+Huge exact counts through every table, format, plot and handout; exceptions in the kink and
+trace interpreters reported as statuses; a good case beside a bad one still computed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from compare.cases import load_text
+from compare.engine import run_case
+from compare.fmt import count_text, digit_count, format_number, huge_int_text
+from compare.tables import exact_integers
+
+GOOD = "  - name: good\n    expression: (x + y) * z\n    at: {x: 3, y: -4, z: 5}\n" \
+       "    expect: {value: -5, gradient: {x: 5, y: 5, z: -1}}\n"
+
+
+def steps_case(name: str, first: str, step: str, n: int, at: str) -> str:
+    lines = [f"  - name: {name}", "    steps:", f"      s0: {first}"]
+    lines += [f"      s{k}: " + step.replace("P", f"s{k - 1}") for k in range(1, n + 1)]
+    return "\n".join(lines + [f"    at: {at}"]) + "\n"
+
+
+def gc(*argv: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "compare", *argv], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_huge_integers_are_written_without_text_conversion():
+    assert digit_count(10**4400) == 4401 and digit_count(10**4400 - 1) == 4400
+    assert huge_int_text(3**2000) == "≈ 1.74 × 10^954 (955 digits)"
+    assert format_number(2**70) == "≈ 1.18 × 10^21 (22 digits)"
+    assert count_text(1160) == "1,160" and count_text(-7) == "-7"
+
+
+def test_2_to_the_70_paths_survive_run_report_and_keep_the_good_case(tmp_path):
+    text = "cases:\n" + steps_case("squares", "x + 0", "P * P", 70, "{x: 1}") + GOOD
+    (tmp_path / "c.yaml").write_text(text, encoding="utf-8")
+    proc = gc("run", "--cases", "c.yaml", "--table", "costs", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    naive = next(r for r in rows if r["case"] == "squares" and r["method"] == "naive")
+    assert naive["predicted"] is True and naive["total"] > 2**70   # exact, not rounded
+    assert {r["case"] for r in rows} == {"squares", "good"}
+    for fmt in ("csv", "table", "markdown"):
+        proc = gc("run", "--cases", "c.yaml", "--format", fmt, cwd=tmp_path)
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    proc = gc("report", "--cases", "c.yaml", "--out", "rep", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    page = (tmp_path / "rep" / "cases" / "squares.md").read_text(encoding="utf-8")
+    assert "× 10^21" in page and (tmp_path / "rep" / "cases" / "good.md").exists()
+
+
+def test_counts_beyond_4300_digits_survive_check_json_and_report(tmp_path):
+    step = "*".join(["P"] * 10)
+    (tmp_path / "c.yaml").write_text("cases:\n" + steps_case("big", "x + 0", step, 4400,
+                                                             "{x: 1}") + GOOD, encoding="utf-8")
+    proc = gc("check", "--cases", "c.yaml", "--allow-unverified", cwd=tmp_path)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "1 pass, 0 fail, 1 unverified" in proc.stdout
+    proc = gc("run", "--cases", "c.yaml", "--table", "cases", "--format", "json", cwd=tmp_path)
+    with exact_integers():
+        big = next(r for r in json.loads(proc.stdout) if r["case"] == "big")
+    assert digit_count(big["paths"]) == 4401           # 10^4400 paths, every digit
+    proc = gc("report", "--cases", "c.yaml", "--out", "rep", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_handout_with_10_to_the_331_paths(tmp_path):
+    (tmp_path / "c.yaml").write_text("cases:\n" + steps_case("halves", "x + 0", "(P + P)/2",
+                                                             1100, "{x: 0.5}"),
+                                     encoding="utf-8")
+    proc = gc("handout", "halves", "--cases", "c.yaml", "--lang", "en", "--out", "h.md",
+              cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "(332 digits)" in (tmp_path / "h.md").read_text(encoding="utf-8")
+
+
+def test_lattice_at_36_levels_overflows_no_int64(tmp_path):
+    proc = gc("scale", "lattice", "--sizes", "36:36", "--no-memory", "--format", "json",
+              cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    naive = next(r for r in json.loads(proc.stdout) if r["method"] == "naive")
+    assert naive["operations"] > 2**63
+
+
+@pytest.mark.parametrize("expression, at", [
+    ("relu(x) + x**0.5", "{x: 0}"),
+    ("abs(y) + x**y", "{x: -2, y: 0}"),
+])
+def test_kinks_beside_undefined_slopes_are_statuses(tmp_path, expression, at):
+    (tmp_path / "c.yaml").write_text(f"cases:\n  - name: k\n    expression: {expression}\n"
+                                     f"    at: {at}\n" + GOOD, encoding="utf-8")
+    for argv in (["check", "--allow-unverified"], ["run", "--format", "csv"],
+                 ["report", "--out", "rep"]):
+        proc = gc(*argv, "--cases", "c.yaml", cwd=tmp_path)
+        assert "Traceback" not in proc.stderr + proc.stdout, (argv, proc.stderr)
+        assert proc.returncode in (0, 1), (argv, proc.stderr)
+
+
+def test_one_sided_slopes_at_a_kink_beside_sqrt_at_0_are_unknown_not_an_error():
+    cases, _ = load_text("cases:\n  - name: k\n    expression: relu(x) + x**0.5\n"
+                         "    at: {x: 0}\n")
+    cr = run_case(cases[0])
+    left, right = cr.one_sided["x"]
+    assert (left, right) == (None, None)   # x**0.5 has no derivative at 0: unknown, no error
+
+
+def test_handout_of_sqrt_at_0_is_a_clear_line(tmp_path):
+    (tmp_path / "c.yaml").write_text("cases:\n  - name: s\n    expression: sqrt(x)\n"
+                                     "    at: {x: 0}\n", encoding="utf-8")
+    proc = gc("handout", "s", "--cases", "c.yaml", "--lang", "en", "--out", "-", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "no handout" in proc.stderr
+
+
+# -- output paths: a manifest, a whole-report swap, a lock, no links, ordinary permissions ---------
+LECTURE = "cases:\n" + GOOD
+
+
+@pytest.fixture
+def lib(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(LECTURE, encoding="utf-8")
+    return path
+
+
+def test_report_refuses_to_overwrite_files_it_did_not_write(tmp_path, lib):
+    (tmp_path / "README.md").write_text("the project's own readme\n")
+    proc = gc("report", "--cases", str(lib), "--out", ".", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "was not written by gradcompare" in proc.stderr
+    assert (tmp_path / "README.md").read_text() == "the project's own readme\n"
+    assert not (tmp_path / "cases").exists()     # nothing half-written
+
+
+def test_stale_pages_go_but_a_users_file_stays(tmp_path):
+    from compare.files import OutputFolder
+
+    out = OutputFolder(tmp_path / "rep")
+    out.write_all({"README.md": "1", "cases/a.md": "a", "cases/b.md": "b"},
+                  stale_under=("cases/",))
+    (tmp_path / "rep" / "cases" / "notes.md").write_text("mine")
+    out.write_all({"README.md": "2", "cases/a.md": "a"}, stale_under=("cases/",))
+    names = sorted(p.name for p in (tmp_path / "rep" / "cases").iterdir())
+    assert names == ["a.md", "notes.md"]                      # b.md was ours: gone
+    assert oct((tmp_path / "rep" / "README.md").stat().st_mode & 0o777) == oct(
+        0o666 & ~_umask())
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_links_in_the_output_folder_are_never_followed(tmp_path, lib):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.md").write_text("keep")
+    rep = tmp_path / "rep"
+    rep.mkdir()
+    (rep / "cases").symlink_to(elsewhere)
+    proc = gc("report", "--cases", str(lib), "--out", "rep", cwd=tmp_path)
+    assert proc.returncode == 2 and "symbolic link" in proc.stderr
+    assert [p.name for p in elsewhere.iterdir()] == ["keep.md"]
+    target = tmp_path / "target.md"
+    target.write_text("x")
+    (tmp_path / "link.md").symlink_to(target)
+    proc = gc("handout", "good", "--cases", str(lib), "--lang", "en", "--out", "link.md",
+              cwd=tmp_path)
+    assert proc.returncode == 2 and "symbolic link" in proc.stderr
+    assert target.read_text() == "x" and (tmp_path / "link.md").is_symlink()
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["report", "--out", "afile"], "is not a folder"),
+    (["handout", "good", "--lang", "en", "--out", "adir"], "a folder"),
+    (["list", "--cases", "x" * 5000], "cannot read"),
+])
+def test_bad_output_and_input_paths_are_one_line(tmp_path, lib, argv, needle):
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "adir").mkdir()
+    if "--cases" not in argv:
+        argv = argv + ["--cases", str(lib)]
+    proc = gc(*argv, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line]
+    assert len(errors) == 1 and needle in errors[0], errors
+
+
+def test_a_full_disk_is_one_line(tmp_path, lib, monkeypatch, capsys):
+    import errno
+    import os
+
+    from compare import files
+    from compare.cli import main
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "rep/README.md")
+
+    monkeypatch.setattr(files.os, "replace", full)
+    assert main(["report", "--cases", str(lib), "--out", str(tmp_path / "rep")]) == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "Traceback" not in err
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tmp_path):
+    from compare.errors import GradcompareError
+    from compare.files import OutputFolder, _Lock
+
+    (tmp_path / "rep").mkdir()
+    with _Lock(tmp_path / "rep", "--out"):
+        with pytest.raises(GradcompareError, match="another gradcompare is writing"):
+            OutputFolder(tmp_path / "rep").write_all({"README.md": "x"})
+    OutputFolder(tmp_path / "rep").write_all({"README.md": "x"})   # free again
+
+
+def test_ctrl_c_during_the_swap_lands_after_the_whole_report(tmp_path, monkeypatch):
+    """SIGINT arriving between two renames is held until every file is in place."""
+    import os
+    import signal
+
+    from compare import files
+
+    out = files.OutputFolder(tmp_path / "rep")
+    out.write_all({"README.md": "old", "cases/a.md": "old"})
+    real = os.replace
+    calls = []
+
+    def replace_then_interrupt(src, dst):
+        real(src, dst)
+        if ".gradcompare-staging" in str(src) and ".gradcompare-staging" not in str(dst):
+            calls.append(dst)       # a rename of the swap itself
+            if len(calls) == 1:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(files.os, "replace", replace_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        out.write_all({"README.md": "new", "cases/a.md": "new"})
+    assert (tmp_path / "rep" / "README.md").read_text() == "new"
+    assert (tmp_path / "rep" / "cases" / "a.md").read_text() == "new"
+    assert len(calls) == 2
+    assert not [p for p in (tmp_path / "rep").iterdir() if p.name.startswith(".gradcompare-st")]
+
+
+def test_an_unreadable_subfolder_is_named(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from compare import cases
+
+    (tmp_path / "lib" / "sub").mkdir(parents=True)
+    (tmp_path / "lib" / "ok.yaml").write_text(LECTURE)
+    real_walk = os.walk
+
+    def walk(top, onerror=None, **kw):
+        for item in real_walk(top, onerror=onerror, **kw):
+            if item[0].endswith("sub") and onerror:
+                onerror(PermissionError(errno.EACCES, "Permission denied", item[0]))
+                continue
+            yield item
+
+    monkeypatch.setattr(cases.os, "walk", walk)
+    library = cases.load_library(tmp_path / "lib")
+    assert [c.name for c in library.cases] == ["good"]
+    assert len(library.errors) == 1 and "Permission denied" in str(library.errors[0])
+    assert "sub" in str(library.errors[0])
