@@ -698,12 +698,31 @@ def _load_library(root: Path, limits: Limits) -> Library:
     return library
 
 
+def bundled_cases_path() -> Path:
+    """The case library shipped with gradcompare, found from the package, never the current folder.
+
+    A wheel or `pip install .` carries the repository's cases/ as compare/bundled/ (mapped by
+    pyproject.toml); a checkout, or an editable install of one, reads cases/ beside the package.
+    """
+    package = Path(__file__).resolve().parent
+    installed = package / "bundled"
+    checkout = package.parent / "cases"
+    if (not installed.is_dir() and checkout.is_dir()
+            and (package.parent / "pyproject.toml").is_file()):
+        return checkout
+    return installed
+
+
 def default_cases_path() -> Path:
-    """The bundled library: ./cases when run from a checkout, else the installed copy."""
-    here = Path.cwd() / "cases"
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parent.parent / "cases"
+    """The library used when no --cases is given: always the bundled one (bundled_cases_path)."""
+    return bundled_cases_path()
+
+
+def is_bundled(path: "str | os.PathLike[str]") -> bool:
+    """Whether `path` is the bundled library, or an existing file or folder inside it."""
+    target = Path(os.path.realpath(path))
+    root = Path(os.path.realpath(bundled_cases_path()))
+    return target == root or (root in target.parents and target.exists())
 
 
 def is_name(text: str) -> bool:

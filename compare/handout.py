@@ -398,13 +398,13 @@ def _section_saved(c: _Ctx) -> list[str]:
     lines += [f"### {msg('s5_sympy_heading')}", ""]
     if sym is None:
         lines += [msg("s5_sympy_missing"), ""]
-    elif sym.details.get("derivatives"):
+    elif sym.details is not None and sym.details.derivatives:
         lines += [msg("s5_sympy_intro"), ""]
-        for var, text in sym.details["derivatives"].items():
+        for var, text in sym.details.derivatives.items():
             shown = md_code(BLANK) if c.exercise else md_code(text, limit=600)
             lines.append(f"- {md_cell(_d('f', var))} = {shown}")
-        lines += ["", msg("s5_sympy_size", raw=format_number(sym.details["size_raw"]),
-                          cse=format_number(sym.details["size_cse"])), ""]
+        lines += ["", msg("s5_sympy_size", raw=format_number(sym.details.size_raw),
+                          cse=format_number(sym.details.size_cse)), ""]
     else:
         lines += [msg("s5_sympy_failed", status=md_cell(sym.status),
                       note=md_cell(sym.note, limit=400)), ""]

@@ -158,7 +158,7 @@ def render_case(cr: CaseRun, gradients: pd.DataFrame, costs: pd.DataFrame,
     rows = []
     value_row: list[object] = ["f"] + [cr.results[m].value for m in methods]
     ref = cr.results.get(cr.reference)
-    value_row.append(ref.details.get("value_exact") if ref is not None else None)
+    value_row.append(ref.details.value_exact if ref is not None and ref.details else None)
     value_row.append(case.expect.value if case.expect else None)
     rows.append(value_row)
     for var in case.wrt:
@@ -203,9 +203,9 @@ def render_case(cr: CaseRun, gradients: pd.DataFrame, costs: pd.DataFrame,
                   md_table([[f"∂f/∂{v}", left, right] for v, (left, right) in
                             cr.one_sided.items()], ["", "from the left", "from the right"]), ""]
     sym = cr.results.get("sympy")
-    if sym is not None and sym.details.get("derivatives"):
+    if sym is not None and sym.details is not None and sym.details.derivatives:
         lines += ["## SymPy's derivatives", ""]
-        for var, text in sym.details["derivatives"].items():
+        for var, text in sym.details.derivatives.items():
             lines.append(f"- ∂f/∂{md_cell(var)} = {md_code(text, limit=600)}")
         lines.append("")
     if cr.problems:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Optional
+from typing import Optional
 
 class Status(str, Enum):
     """Status of one method on one case: one vocabulary for every method, table and report.
@@ -63,6 +63,18 @@ class Counts:
 
 
 @dataclass
+class SympyDetails:
+    """What the symbolic method measured besides the gradient (compare.methods.symbolic)."""
+
+    size_raw: int                 # operations in the derivatives written out as trees
+    size_cse: int                 # the same after common-subexpression elimination
+    evaluated: str                # how the values were computed: "exact", "40 digits", …
+    derivatives: dict[str, str] = field(default_factory=dict)   # variable -> SymPy's text
+    exact: dict[str, str] = field(default_factory=dict)         # variable -> exact value text
+    value_exact: Optional[str] = None                            # f's exact value, if short
+
+
+@dataclass
 class Result:
     """One method's answer on one graph at one point."""
 
@@ -75,7 +87,7 @@ class Result:
     seconds: float = 0.0
     predicted: bool = False        # counts come from the prediction, the work was not done
     node: Optional[str] = None     # the node where trouble happened, if any
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Optional[SympyDetails] = None   # the symbolic method's measurements
 
     @property
     def ok(self) -> bool:

@@ -105,8 +105,8 @@ def sweep(families: Union[str, Sequence[str]], sizes: Iterable[int],
                     row.update(derivatives=r.counts.derivatives,
                                multiplications=r.counts.multiplications,
                                additions=r.counts.additions, operations=r.counts.total)
-                if "size_raw" in r.details:
-                    row.update(size_raw=r.details["size_raw"], size_cse=r.details["size_cse"])
+                if r.details is not None:
+                    row.update(size_raw=r.details.size_raw, size_cse=r.details.size_cse)
                 if memory and m != "sympy" and r.seconds < MEMORY_RERUN_SECONDS:
                     row["memory_bytes"] = _measure_memory(
                         lambda: METHODS[m](graph, point, wrt, limits))

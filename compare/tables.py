@@ -68,7 +68,7 @@ def gradient_table(run: Run) -> pd.DataFrame:
     rows = []
     for cr in run.runs:
         ref = cr.results.get(cr.reference)
-        ref_exact = ref.details.get("exact", {}) if ref is not None else {}
+        ref_exact = ref.details.exact if ref is not None and ref.details else {}
         expect = cr.case.expect
         for method, r in cr.results.items():
             for var in cr.case.wrt:
@@ -106,8 +106,8 @@ def cost_table(run: Run) -> pd.DataFrame:
                 "additions": c.additions if c else None,
                 "total": c.total if c else None,
                 "predicted": r.predicted,
-                "sympy_size_raw": r.details.get("size_raw"),
-                "sympy_size_cse": r.details.get("size_cse"),
+                "sympy_size_raw": r.details.size_raw if r.details else None,
+                "sympy_size_cse": r.details.size_cse if r.details else None,
                 "seconds": r.seconds, "node": r.node, "note": r.note,
             })
     return tidy_frame(rows, COST_COLUMNS, ("derivatives", "multiplications", "additions",

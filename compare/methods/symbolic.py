@@ -16,14 +16,12 @@ import math
 import time
 from typing import Any, Mapping, Optional, Sequence
 
-import sympy
-from sympy.core.evalf import PrecisionExhausted
-
+from ..fmt import count_text
 from ..graph import Graph
 from ..isolation import (CRASHED, DONE, SKIPPED, TIMEOUT as DEADLINE, WorkerPool,
                          available_cores, call_with_deadline)
 from ..limits import DEFAULT_LIMITS, Limits
-from ..result import (DOMAIN, ERROR, IMPRECISE, NONDIFFERENTIABLE, OK, TIMEOUT, TOO_LARGE,
+from ..result import (SympyDetails, DOMAIN, ERROR, IMPRECISE, NONDIFFERENTIABLE, OK, TIMEOUT, TOO_LARGE,
                       Result)
 from ..sympy_bridge import (exact_number, expression_size, oversized_power, to_sympy,
                             written_out_size)
@@ -64,6 +62,7 @@ def _evaluate_cse(replacements: list, reduced: list, env: dict, exact: bool
 def _small_exact(value: Any) -> bool:
     """Small, and no function of a function (tanh(tanh(1/5)) makes evalf work adaptively
     through every level, again for every term that contains it)."""
+    import sympy
     if expression_size(value) > EXACT_TERM_OPS:
         return False
     return not any(arg.has(sympy.Function) for f in value.atoms(sympy.Function)
@@ -76,6 +75,7 @@ def _has_long_integers(v: Any, digits: int) -> bool:
     Checked on bit lengths, before any printing: turning a many-thousand-digit integer into
     text is slow and, past 4,300 digits, refused by Python itself.
     """
+    import sympy
     bits = 4 * digits   # a decimal digit carries about 3.3 bits
     return any(atom.p.bit_length() > bits or atom.q.bit_length() > bits
                for atom in v.atoms(sympy.Rational))
@@ -87,6 +87,7 @@ def short_text(v: Any, limit: int = SHORT_EXACT) -> Optional[str]:
     Sizes are checked on the integers first: an exact value with thousands of digits (the
     repeated-squaring chains) is never turned into text at all.
     """
+    import sympy
     if _has_long_integers(v, limit):
         return None
     text = sympy.sstr(v)
@@ -103,9 +104,10 @@ def _clipped_text(v: Any, limit: int) -> str:
     A swollen derivative is not printed at all: printing walks the whole tree (seconds for the
     logistic map's tenth iterate) to show a few hundred characters of it.
     """
+    import sympy
     size = expression_size(v)
     if size > limit // 2:
-        return f"({size:,} operations written out; too long to show)"
+        return f"({count_text(size)} operations written out; too long to show)"
     if _has_long_integers(v, limit):
         return "(contains integers too long to show)"
     text = sympy.sstr(v)
@@ -114,6 +116,8 @@ def _clipped_text(v: Any, limit: int) -> str:
 
 def _as_float(v: Any) -> tuple[Optional[float], str]:
     """A real SymPy number as float, or None and what is wrong with it."""
+    import sympy
+    from sympy.core.evalf import PrecisionExhausted
     if v.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
         return None, f"SymPy gives {short_text(v) or 'an infinite or undefined value'}"
     try:
@@ -150,6 +154,7 @@ def _kink_at_point(derivs: list, env: dict) -> bool:
 def symbolic_work(graph: Graph, point: Mapping[str, float], wrt: list[str],
                   exact_max_ops: int) -> dict[str, Any]:
     """Everything SymPy does for one case; returns plain data (it may cross a process)."""
+    import sympy
     expr, syms = to_sympy(graph)
     derivs = [sympy.diff(expr, syms[v]) if v in syms else sympy.Integer(0) for v in wrt]
     memo: dict = {}
@@ -205,7 +210,7 @@ def _precheck(graph: Graph, wrt: list[str], limits: Limits) -> tuple[Optional[Re
     tree = written_out_size(graph)
     if tree > limits.sympy_max_tree:
         result.status = TOO_LARGE
-        result.note = (f"written out as a tree the expression has {tree:,} nodes, above "
+        result.note = (f"written out as a tree the expression has {count_text(tree)} nodes, above "
                        f"sympy_max_tree = {limits.sympy_max_tree:,}; SymPy holds expressions "
                        f"as trees and its derivative would swell past the time budget")
         return result, tree
@@ -244,10 +249,8 @@ def _finish(wrt: list[str], status: str, data: Any, limits: Limits) -> Result:
         return result
     result.value = data["value"]
     result.gradient = dict(data["gradient"])
-    result.details = {k: data[k] for k in ("size_raw", "size_cse", "evaluated", "derivatives",
-                                           "exact")}
-    if "value_exact" in data:
-        result.details["value_exact"] = data["value_exact"]
+    result.details = SympyDetails(data["size_raw"], data["size_cse"], data["evaluated"],
+                                  data["derivatives"], data["exact"], data.get("value_exact"))
     if data["problems"]:
         imprecise = all(p.endswith(IMPRECISE_NOTE) for p in data["problems"])
         result.status = IMPRECISE if imprecise else DOMAIN
