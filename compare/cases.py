@@ -585,6 +585,7 @@ def _read_at_most(fh: "io.BufferedReader", limit: int, chunk: int = 1 << 20) -> 
 def load_text(text: str, file: str = "<text>",
               limits: Limits = DEFAULT_LIMITS) -> tuple[list[Case], list[GradcompareError]]:
     """Load the cases in one YAML text (as if it were a file named `file`)."""
+    file_errors: list[GradcompareError] = []
     try:
         root = read_yaml(text, file, limits)
         problem = first_problem(root, file, skip=root.value.get("cases")
@@ -592,20 +593,26 @@ def load_text(text: str, file: str = "<text>",
         if problem is not None:
             raise problem
         top = read_mapping(root, "file")
-        _check_fields(root, FILE_FIELDS, "")
-        for key in ("title", "description"):
-            if key in top:
-                read_text(top[key], key)
+        # A bad file-level field is reported, but does not take the file's cases with it.
+        for check in [lambda: _check_fields(root, FILE_FIELDS, "")] + [
+                (lambda key=key: read_text(top[key], key))
+                for key in ("title", "description") if key in top]:
+            try:
+                check()
+            except GradcompareError as err:
+                file_errors.append(err.located(file=file))
         if "cases" not in top:
+            if file_errors:   # e.g. "unknown field 'case' (did you mean 'cases'?)" says it
+                return [], file_errors
             raise CaseError("no 'cases' list in this file", line=root.line)
         items = read_list(top["cases"], "cases")
         if len(items) > limits.max_cases_per_file:
             raise CaseError(f"{len(items)} cases; the limit is {limits.max_cases_per_file}",
                             field="cases", line=top["cases"].line)
     except GradcompareError as err:
-        return [], [err.located(file=file)]
+        return [], file_errors + [err.located(file=file)]
     cases: list[Case] = []
-    errors: list[GradcompareError] = []
+    errors: list[GradcompareError] = file_errors
     first_line: dict[str, int] = {}
     for item in items:
         try:

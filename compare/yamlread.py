@@ -10,9 +10,10 @@ are not numbers) by compare.cases, not by YAML 1.1's resolver.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 import yaml
 
@@ -63,20 +64,44 @@ def first_problem(node: Node, file: Optional[str] = None,
     than raised at once, so that one bad case is reported and the cases beside it still load.
     """
     found: Optional[Node] = None
-    stack = [node]
+    found_path = ""
+    stack: list[tuple[Node, str]] = [(node, "")]
     while stack:
-        n = stack.pop()
+        n, path = stack.pop()
         if n.problem is not None and (found is None or n.problem_line < found.problem_line):
-            found = n
+            found, found_path = n, path
         if n is skip:
             continue
         if n.kind == "mapping":
-            stack.extend(n.value.values())
+            stack.extend((child, f"{path}.{key}" if path else str(key))
+                         for key, child in n.value.items())
         elif n.kind == "sequence":
-            stack.extend(n.value)
+            stack.extend((child, f"{path}[{k}]") for k, child in enumerate(n.value))
     if found is None:
         return None
-    return CaseError(found.problem or "", file=file, line=found.problem_line)
+    return CaseError(found.problem or "", file=file, line=found.problem_line,
+                     field=found_path or None)
+
+
+# What YAML counts as a line break besides \n and \r: an editor shows no new line for these.
+_YAML_ONLY_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+def _editor_lines(text: str) -> Callable[[Any], int]:
+    """mark -> the line an editor shows (lines end at \n, \r\n or \r).
+
+    PyYAML also ends lines at NEL, U+2028 and U+2029, so one of those in a comment would shift
+    every line number after it; where the text has any, lines are counted from the mark's
+    character offset instead (a bisection in the offsets of the real line ends).
+    """
+    if not isinstance(text, str) or not _YAML_ONLY_BREAKS.search(text):
+        return lambda mark: mark.line + 1
+    ends = [m.start() for m in re.finditer(r"\r\n|\r|\n", text)]
+
+    def line(mark: Any) -> int:
+        return bisect.bisect_right(ends, mark.index - 1) + 1 if mark.index > 0 else 1
+
+    return line
 
 
 def read_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> Node:
@@ -125,9 +150,10 @@ def read_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> Node:
         if key is not _DROPPED:
             parent.value[key] = node
 
+    editor_line = _editor_lines(text)
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            line = event.start_mark.line + 1 if event.start_mark else 0
+            line = editor_line(event.start_mark) if event.start_mark else 0
             if skipping:
                 if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                     skipping += 1
@@ -176,7 +202,7 @@ def read_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> Node:
                 stack.pop()
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark else None
+        line = editor_line(mark) if mark else None
         position = getattr(err, "position", None)   # a ReaderError: bad character or encoding
         if line is None and isinstance(position, int) and isinstance(text, str):
             line = text.count("\n", 0, position) + 1

@@ -126,16 +126,16 @@ EXPECTED = {
     'semicolon': (ParseError, "demo.yaml:7: case 'bad': expression: unexpected character ';' (U+003B SEMICOLON) at column 2"),
     'sympy-sympify-trick': (ParseError, "demo.yaml:7: case 'bad': expression: unexpected character ''' (U+0027 APOSTROPHE) at column 8"),
     'step-code': (ParseError, "demo.yaml:8: case 'bad': steps.f: unexpected character ''' (U+0027 APOSTROPHE) at column 12"),
-    'yaml-apply': (CaseError, "demo.yaml:7: case 'bad': YAML tags (tag:yaml.org,2002:python/object/apply:os.system) are not supported in case files"),
-    'yaml-new': (CaseError, "demo.yaml:7: case 'bad': YAML tags (tag:yaml.org,2002:python/object/new:os.system) are not supported in case files"),
-    'yaml-name': (CaseError, "demo.yaml:7: case 'bad': YAML tags (tag:yaml.org,2002:python/name:os.system) are not supported in case files"),
-    'yaml-open': (CaseError, "demo.yaml:7: case 'bad': YAML tags (tag:yaml.org,2002:python/object/apply:builtins.open) are not supported in case files"),
-    'yaml-fullloader-1747': (CaseError, "demo.yaml:7: case 'bad': YAML tags (tag:yaml.org,2002:python/object/new:tuple) are not supported in case files"),
-    'yaml-state-14343': (CaseError, "demo.yaml:7: case 'bad': YAML tags (tag:yaml.org,2002:python/object/new:str) are not supported in case files"),
-    'yaml-tag-on-number': (CaseError, "demo.yaml:8: case 'bad': YAML tags (tag:yaml.org,2002:float) are not supported in case files"),
-    'billion-laughs': (CaseError, "demo.yaml:8: case 'bad': YAML anchors (&name) are not supported in case files"),
-    'alias-expansion': (CaseError, "demo.yaml:7: case 'bad': YAML aliases (*name) are not supported in case files"),
-    'merge-key': (CaseError, "demo.yaml:9: case 'bad': merge keys (<<) are not supported in case files"),
+    'yaml-apply': (CaseError, "demo.yaml:7: case 'bad': expression: YAML tags (tag:yaml.org,2002:python/object/apply:os.system) are not supported in case files"),
+    'yaml-new': (CaseError, "demo.yaml:7: case 'bad': expression: YAML tags (tag:yaml.org,2002:python/object/new:os.system) are not supported in case files"),
+    'yaml-name': (CaseError, "demo.yaml:7: case 'bad': expression: YAML tags (tag:yaml.org,2002:python/name:os.system) are not supported in case files"),
+    'yaml-open': (CaseError, "demo.yaml:7: case 'bad': title: YAML tags (tag:yaml.org,2002:python/object/apply:builtins.open) are not supported in case files"),
+    'yaml-fullloader-1747': (CaseError, "demo.yaml:7: case 'bad': expression: YAML tags (tag:yaml.org,2002:python/object/new:tuple) are not supported in case files"),
+    'yaml-state-14343': (CaseError, "demo.yaml:7: case 'bad': expression: YAML tags (tag:yaml.org,2002:python/object/new:str) are not supported in case files"),
+    'yaml-tag-on-number': (CaseError, "demo.yaml:8: case 'bad': at.x: YAML tags (tag:yaml.org,2002:float) are not supported in case files"),
+    'billion-laughs': (CaseError, "demo.yaml:8: case 'bad': at: YAML anchors (&name) are not supported in case files"),
+    'alias-expansion': (CaseError, "demo.yaml:7: case 'bad': tags[2]: YAML aliases (*name) are not supported in case files"),
+    'merge-key': (CaseError, "demo.yaml:9: case 'bad': at: merge keys (<<) are not supported in case files"),
     'duplicate-key': (CaseError, "demo.yaml:8: case 'bad': duplicate key 'expression' (first at line 7)"),
     'duplicate-case-name': (CaseError, "demo.yaml:6: case 'good': name: duplicate case name (first at demo.yaml:2)"),
     '100k-characters': (LimitError, "demo.yaml:7: case 'bad': expression: expression has 99999 characters; the limit is 20000"),
@@ -144,7 +144,7 @@ EXPECTED = {
     '50-digit-literal': (LimitError, "demo.yaml:7: case 'bad': expression: number at column 5 has 50 characters; the limit is 40"),
     'exponent-literal-hang': (ParseError, "demo.yaml:7: case 'bad': expression: number 1e-999999999999 at column 5 is too small for a float"),
     'huge-literal': (ParseError, "demo.yaml:7: case 'bad': expression: number 1e999 at column 5 is too large for a float"),
-    'deep-yaml': (CaseError, "demo.yaml:7: case 'bad': nesting deeper than 12 levels (max_yaml_depth)"),
+    'deep-yaml': (CaseError, "demo.yaml:7: case 'bad': tags[0][0][0][0][0][0][0][0][0]: nesting deeper than 12 levels (max_yaml_depth)"),
     'cyrillic-x': (ParseError, "demo.yaml:7: case 'bad': expression: unexpected character 'х' (U+0445 CYRILLIC SMALL LETTER HA) at column 1; names are ASCII letters, digits and _ (a look-alike letter?)"),
     'greek-omicron': (ParseError, "demo.yaml:7: case 'bad': expression: unexpected character 'ο' (U+03BF GREEK SMALL LETTER OMICRON) at column 2; names are ASCII letters, digits and _ (a look-alike letter?)"),
     'fullwidth-digit': (ParseError, "demo.yaml:7: case 'bad': expression: unexpected character '２' (U+FF12 FULLWIDTH DIGIT TWO) at column 5; numbers are written with the ASCII digits 0-9"),
@@ -267,7 +267,7 @@ def test_real_cli_refuses_a_whole_file_of_python_objects(tmp_path):
     assert "Traceback" not in proc.stderr
     assert "evil.yaml:1: YAML tags (tag:yaml.org,2002:python/object/apply:os.system) are not " \
            "supported in case files" in proc.stderr
-    assert "evil2.yaml:1: YAML tags (tag:yaml.org,2002:python/object/new:os.system)" in \
+    assert "evil2.yaml:1: cases: YAML tags (tag:yaml.org,2002:python/object/new:os.system)" in \
            proc.stderr
     assert proc.stdout.splitlines()[1].startswith("good,")
     assert not marker.exists()

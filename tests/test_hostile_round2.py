@@ -274,3 +274,29 @@ def test_an_unreadable_subfolder_is_named(tmp_path, monkeypatch):
     assert [c.name for c in library.cases] == ["good"]
     assert len(library.errors) == 1 and "Permission denied" in str(library.errors[0])
     assert "sub" in str(library.errors[0])
+
+
+# -- messages: the lines an editor shows, file-level fields, named fields --------------------------
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_line_numbers_are_the_editors_despite_yaml_only_line_breaks(separator):
+    text = (f"# a comment{separator}\ncases:\n  - name: a\n    expression: x\n"
+            "    at: {x: yes}\n")
+    _, errors = load_text(text, "f.yaml")
+    assert [str(e) for e in errors] == [
+        "f.yaml:5: case 'a': at.x: expected a number, got boolean 'yes'"]
+
+
+def test_a_bad_file_level_field_keeps_the_good_cases():
+    text = "title: [not, text]\ncases:\n" + GOOD
+    cases, errors = load_text(text, "f.yaml")
+    assert [c.name for c in cases] == ["good"]
+    assert [str(e) for e in errors] == ["f.yaml:1: title: expected text, got a list"]
+
+
+@pytest.mark.parametrize("value, field", [
+    ("{x: &a 1, y: 2, z: 3}", "at.x"), ("{x: !!float 1, y: 2, z: 3}", "at.x"),
+])
+def test_tags_and_anchors_name_their_field(value, field):
+    text = f"cases:\n  - name: a\n    expression: x + y + z\n    at: {value}\n"
+    _, errors = load_text(text, "f.yaml")
+    assert len(errors) == 1 and errors[0].field == field, [str(e) for e in errors]

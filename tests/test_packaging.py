@@ -147,6 +147,19 @@ def test_wheel_carries_every_case_file_unchanged(wheel: Path) -> None:
     assert {"compare/case-schema.json", "compare/locale/en.json"} <= names
 
 
+@slow
+def test_wheel_carries_every_module_of_the_package(wheel: Path) -> None:
+    """A new subpackage (compare/cli/, …) cannot be forgotten in pyproject's package list."""
+    package = ROOT / "compare"
+    modules = {p.relative_to(ROOT).as_posix() for p in package.rglob("*.py")
+               if "__pycache__" not in p.parts}
+    assert "compare/cli/__init__.py" in modules
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+    missing = sorted(modules - names)
+    assert not missing, f"modules missing from the wheel: {missing}"
+
+
 # -- an installed wheel ----------------------------------------------------------------------
 @slow
 def test_venv_imports_its_own_installed_copy(venv: Path, tmp_path: Path) -> None:
@@ -178,7 +191,7 @@ def test_installed_check_of_one_bundled_case_passes(venv: Path, tmp_path: Path) 
     case = min(bundled_cases(), key=lambda c: (len(c.text), c.name))
     out = run([venv / "gradcompare", "check", "--case", case.name],
               cwd=empty_folder(tmp_path)).stdout
-    assert out.splitlines()[-1] == "1 case checked: 1 pass, 0 fail, 0 rejected"
+    assert out.splitlines()[-1] == "1 case checked: 1 pass, 0 fail, 0 unverified, 0 rejected"
 
 
 @slow

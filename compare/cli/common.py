@@ -112,6 +112,10 @@ def library_line(args: argparse.Namespace) -> Optional[str]:
     """The first line of a command's output when the cases are not the bundled library."""
     if not getattr(args, "cases", None):
         return None
+    from ..cases import is_bundled
+
+    if is_bundled(args.cases):
+        return None
     shown = printable(str(args.cases))
     if len(shown) > 200:
         shown = shown[:199] + "…"

@@ -35,7 +35,7 @@ def main(args: argparse.Namespace) -> int:
 
         print(md_table(rows, headers))
     elif rows:
-        print(text_table(rows, headers, width=80))
+        print(text_table(rows, headers, width=200))
     print(f"{plural(len(library.cases), 'case')} in {plural(len(library.files), 'file')}"
           + (f", {rejected_count(library.errors)} rejected" if library.errors else ""))
     print_errors(library.errors)
