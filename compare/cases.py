@@ -26,9 +26,14 @@ from .yamlread import Node, first_problem, read_yaml
 CASE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}\Z")
 FILE_FIELDS = ("title", "description", "cases")
 CASE_FIELDS = ("name", "title", "description", "source", "tags", "expression", "steps", "at",
-               "wrt", "expect", "learning_rate", "parameters")
+               "wrt", "expect", "learning_rate", "parameters", "data", "loss", "target")
 REQUIRED_CASE_FIELDS = ("name", "at")
 EXPECT_FIELDS = ("value", "gradient", "rel_tol", "abs_tol")
+# The objective J(θ) over the data rows (compare.descent builds it): the mean over the rows of
+# the expression itself, of its squared error against the target column, or of its binary
+# cross-entropy against the target column.
+LOSSES = ("mean", "squared_error", "binary_cross_entropy")
+TARGET_LOSSES = ("squared_error", "binary_cross_entropy")
 DEFAULT_REL_TOL = 1e-9
 DEFAULT_ABS_TOL = 1e-12
 
@@ -70,8 +75,18 @@ class Case:
     # What a gradient-descent step moves (default: every differentiated variable); the other
     # variables are data, such as the input x of a neuron.
     parameters: list[str] = field(default_factory=list)
+    # Data rows (column -> number) and the loss over them: what gradient descent minimizes.
+    # Without them, descent minimizes the expression itself.
+    data: list[dict[str, float]] = field(default_factory=list)
+    loss: Optional[str] = None
+    target: Optional[str] = None
     file: str = ""
     line: int = 0
+
+    @property
+    def data_columns(self) -> list[str]:
+        """The data's columns that are variables of the expression (not the target)."""
+        return [c for c in (self.data[0] if self.data else ()) if c != self.target]
 
     @property
     def text(self) -> str:
@@ -220,9 +235,10 @@ def read_case(node: Node, file: str, limits: Limits = DEFAULT_LIMITS) -> Case:
         graph_ok = note.ok(lambda: _read_graph(case, fields_, limits))
         at_node = fields_["at"]
         at_ok = note.ok(lambda: _read_at(case, at_node, limits, note))
+        names_ok = False
         if graph_ok and at_ok and note.ok(lambda: _check_variables(case, fields_)):
-            ok = note.ok(lambda: _read_wrt(case, fields_))
-            if ok and "expect" in fields_:
+            names_ok = note.ok(lambda: _read_wrt(case, fields_))
+            if names_ok and "expect" in fields_:
                 with note:
                     case.expect = _read_expect(fields_["expect"], case, limits)
         if "learning_rate" in fields_:
@@ -232,6 +248,11 @@ def read_case(node: Node, file: str, limits: Limits = DEFAULT_LIMITS) -> Case:
                     raise CaseError(f"expected a positive number, got {lr:g}",
                                     field="learning_rate", line=fields_["learning_rate"].line)
                 case.learning_rate = lr
+        data_ok = "data" not in fields_ or note.ok(
+            lambda: _read_data(case, fields_["data"], limits, note))
+        loss_ok = note.ok(lambda: _read_loss(case, fields_, note))
+        if names_ok and data_ok and case.data:
+            _check_data(case, fields_, limits, note, loss_ok)
         if problems:
             raise CaseErrors(problems)
         return case
@@ -350,6 +371,123 @@ def _read_names(node: Node, what: str, allowed: Sequence[str], kind: str, listed
     if not names:
         raise CaseError("expected at least one variable", field=what, line=node.line)
     return names
+
+
+def _read_data(case: Case, node: Node, limits: Limits, note: _Collect) -> None:
+    """The rows: every row a mapping with the first row's columns, every value a number."""
+    rows = read_list(node, "data")
+    if not rows:
+        raise CaseError("expected at least one row", field="data", line=node.line)
+    # The first row names the columns; a problem there stops the reading of the rows.
+    columns = list(read_mapping(rows[0], "data[0]"))
+    if not columns:
+        raise CaseError("a row needs at least one column", field="data[0]", line=rows[0].line)
+    for col in columns:
+        if not is_name(col):
+            raise CaseError(f"'{shorten(col)}' is not a column name (a variable name: letters, "
+                            f"digits, _)", field="data[0]", line=rows[0].key_lines[col])
+    for r, row_node in enumerate(rows):
+        with note:
+            row = read_mapping(row_node, f"data[{r}]")
+            values: dict[str, float] = {}
+            for col, cell in row.items():
+                with note:
+                    values[col] = read_number(cell, f"data[{r}].{col}", limits)
+            missing = [c for c in columns if c not in row]
+            extra = [c for c in row if c not in columns]
+            if missing or extra:
+                what = (f"no value for {', '.join(repr(c) for c in missing)}" if missing else
+                        f"column {', '.join(repr(shorten(c)) for c in extra)} is not in the "
+                        f"first row")
+                raise CaseError(f"{what}; every row has the first row's columns "
+                                f"({', '.join(columns)})", field=f"data[{r}]",
+                                line=row_node.line)
+            case.data.append(values)
+
+
+def _read_loss(case: Case, fields_: dict[str, Node], note: _Collect) -> None:
+    """The loss's name and target column, and that data and loss come together."""
+    if "loss" in fields_:
+        with note:
+            name = read_text(fields_["loss"], "loss")
+            if name not in LOSSES:
+                raise CaseError(f"unknown loss '{shorten(name)}'; known: {', '.join(LOSSES)}",
+                                field="loss", line=fields_["loss"].line)
+            case.loss = name
+        if "data" not in fields_:
+            raise CaseError("a loss is taken over data rows: add 'data'", field="loss",
+                            line=fields_["loss"].line)
+    elif "data" in fields_:
+        raise CaseError(f"data rows need a loss ({', '.join(LOSSES)})", field="data",
+                        line=fields_["data"].line)
+    if "target" in fields_:
+        target = read_text(fields_["target"], "target")
+        line = fields_["target"].line
+        if "loss" not in fields_:
+            raise CaseError(f"a target needs a loss ({' or '.join(TARGET_LOSSES)})",
+                            field="target", line=line)
+        if case.loss == "mean":
+            raise CaseError("the mean loss takes no target: it averages the expression itself",
+                            field="target", line=line)
+        case.target = target
+    elif case.loss in TARGET_LOSSES:
+        raise CaseError(f"the {case.loss} loss needs a target column: add 'target'",
+                        field="loss", line=fields_["loss"].line)
+
+
+def _check_data(case: Case, fields_: dict[str, Node], limits: Limits, note: _Collect,
+                loss_ok: bool) -> None:
+    """Columns against the expression, parameters and target; the objective's size.
+
+    The target is judged only when the loss and target fields were sound themselves."""
+    first = fields_["data"].value[0]
+    columns = list(case.data[0])
+    variables = case.graph.variables
+    target = case.target if loss_ok else None
+    if not loss_ok and "target" in fields_ and fields_["target"].kind == "scalar":
+        target = fields_["target"].value      # not judged again, but not a stray column
+    if target is not None and loss_ok:
+        with note:
+            if target in variables:
+                raise CaseError(f"target '{shorten(target)}' is a variable of the expression; "
+                                f"the target is a column of its own", field="target",
+                                line=fields_["target"].line)
+            if target not in columns:
+                raise CaseError(f"target '{shorten(target)}' is not a column of data "
+                                f"(columns: {', '.join(columns)})", field="target",
+                                line=fields_["target"].line)
+    for col in columns:
+        if col != target and col not in variables:
+            with note:
+                raise CaseError(f"column '{col}' is neither a variable of the expression nor "
+                                f"the target", field="data[0]", line=first.key_lines[col])
+    if "parameters" in fields_:
+        for i, (item, name) in enumerate(zip(fields_["parameters"].value, case.parameters)):
+            if name in columns:
+                with note:
+                    raise CaseError(f"'{name}' is a parameter and a data column: descent moves "
+                                    f"the parameters and keeps the data fixed",
+                                    field=f"parameters[{i}]", line=item.line)
+    else:
+        case.parameters = [v for v in case.wrt if v not in columns]
+        if not case.parameters:
+            with note:
+                raise CaseError("every differentiated variable is a data column: nothing for "
+                                "descent to move; list the 'parameters'", field="data",
+                                line=fields_["data"].line)
+    if loss_ok and case.loss == "binary_cross_entropy" and target in columns:
+        for r, row in enumerate(case.data):
+            if not 0 <= row[target] <= 1:
+                with note:
+                    raise CaseError(f"binary cross-entropy needs a target from 0 to 1, got "
+                                    f"{row[target]:g}", field=f"data[{r}].{target}",
+                                    line=fields_["data"].value[r].key_lines[target])
+    nodes = sum(case.graph.live()) + 8
+    if len(case.data) * nodes > limits.max_nodes:
+        with note:
+            raise CaseError(f"{len(case.data):,} rows × {nodes} nodes is above the objective's "
+                            f"limit of {limits.max_nodes:,} nodes (max_nodes)", field="data",
+                            line=fields_["data"].line)
 
 
 def _read_expect(node: Node, case: Case, limits: Limits) -> Expect:

@@ -412,16 +412,24 @@ def _section_saved(c: _Ctx) -> list[str]:
 
 
 def _section_descent(c: _Ctx) -> list[str]:
+    """θ ← θ − α·∇θJ: on the case's loss when it has one (moving only the parameters), else on
+    the function itself, saying so; at a stationary point, that there is no step."""
     msg, case = c.msg, c.cr.case
-    lines = [f"## {msg('s6_heading')}", "", msg("s6_intro", lr=format_number(c.lr)), ""]
+    lines = [f"## {msg('s6_heading')}", ""]
+    if case.loss is not None:
+        return lines + _descent_on_loss(c)
+    lines += [msg("s6_no_loss"), "", msg("s6_intro", lr=format_number(c.lr)), ""]
     if not c.lr_from_case:
         lines += [msg("s6_lr_default", lr=format_number(c.lr)), ""]
     gradient = c.cr.results["backprop"].gradient
+    moved = [v for v in case.parameters if gradient.get(v) is not None]
+    if moved and not any(gradient[v] for v in moved):
+        grads = ", ".join(md_cell(_d("f", v)) for v in moved)
+        return lines + [msg("s6_stationary", grads=grads, zeros=", ".join("0" for _ in moved)),
+                        ""]
     new_point = dict(case.at)
-    for var in case.parameters:
-        g = gradient.get(var)
-        if g is None:
-            continue
+    for var in moved:
+        g = gradient[var]
         new = case.at[var] - c.lr * g
         new_point[var] = new
         lhs = md_cell(f"{var} ← {var} − α·{_d('f', var)}")
@@ -447,6 +455,97 @@ def _section_descent(c: _Ctx) -> list[str]:
             lines += [msg(key), ""]
     else:
         lines += [msg("s6_new_failed", point=point, note=md_cell(fw.message)), ""]
+    return lines
+
+
+HANDOUT_OPTIMIZERS = ("gd", "sgd", "momentum", "rmsprop", "adam")
+_OPTIMIZER_TITLES = {"gd": "s6_opt_gd", "sgd": "s6_opt_sgd", "momentum": "s6_opt_momentum",
+                     "rmsprop": "s6_opt_rmsprop", "adam": "s6_opt_adam"}
+# What each optimizer's two steps show: (record key, how the line is written).
+_WORKINGS = {
+    "gd": (("g", "g = ∇θJ"),),
+    "sgd": (("g", "g = ∇θJ"),),
+    "momentum": (("g", "g = ∇θJ"), ("b", "b = μ·b + g  (b₁ = g₁)")),
+    "rmsprop": (("g", "g = ∇θJ"), ("v", "v = 0.99·v + 0.01·g²"),
+                ("denominator", "√v + ε"), ("update", "g/(√v + ε)")),
+    "adam": (("g", "g = ∇θJ"), ("m", "m = 0.9·m + 0.1·g"), ("v", "v = 0.999·v + 0.001·g²"),
+             ("bias1", "1 − 0.9ᵗ"), ("bias2", "1 − 0.999ᵗ"), ("m_hat", "m̂ = m/(1 − 0.9ᵗ)"),
+             ("v_hat", "v̂ = v/(1 − 0.999ᵗ)"), ("update", "m̂/(√v̂ + ε)")),
+}
+
+
+def _vector(c: _Ctx, values: Sequence[Optional[float]], hide: bool = True) -> str:
+    return "(" + ", ".join(c.num(v, hide=hide) for v in values) + ")"
+
+
+def _descent_on_loss(c: _Ctx) -> list[str]:
+    """The loss, its gradient with respect to the parameters only, one step; then the first two
+    steps of each optimizer.  Every number comes from compare.descent (the engine's own run)."""
+    from . import descent
+
+    msg, case = c.msg, c.cr.case
+    objective, runs = descent.run(case, HANDOUT_OPTIMIZERS if len(case.data) > 1 else
+                                  tuple(o for o in HANDOUT_OPTIMIZERS if o != "sgd"),
+                                  steps=2, lr=c.lr)
+    params = objective.parameters
+    theta = ", ".join(md_cell(p) for p in params)
+    data = [v for v in case.graph.variables if v not in params]
+    lines = [msg("s6_intro_loss", lr=format_number(c.lr), theta=theta), "",
+             msg("s6_loss", rows=len(case.data), formula=md_cell(objective.formula()),
+                 params=theta, data=", ".join(md_cell(v) for v in [*data, case.target or ""]
+                                              if v)), ""]
+    if not c.lr_from_case:
+        lines += [msg("s6_lr_default", lr=format_number(c.lr)), ""]
+    gd = runs[0]
+    first = gd.steps[0]
+    grads = ", ".join(md_cell(f"∂J/∂{p}") for p in params)
+    point = ", ".join(f"{md_cell(p)} = {format_number(first.theta[p])}" for p in params)
+    if first.gradient is None:
+        return lines + [msg("s6_new_failed", point=point, note=md_cell(first.note)), ""]
+    lines += [msg("s6_loss_at", point=point, value=c.num(first.loss), grads=grads,
+                  values=_vector(c, [first.gradient[p] for p in params])), ""]
+    if first.status == descent.STATIONARY:
+        return lines + [msg("s6_stationary", grads=grads,
+                            zeros=", ".join("0" for _ in params)), ""]
+    second = gd.steps[1]
+    for p in params:
+        g = first.gradient[p]
+        lhs = md_cell(f"{p} ← {p} − α·∂J/∂{p}")
+        shown = _factor(g) if not c.exercise else BLANK_MD
+        lines.append(f"- {lhs} = {format_number(first.theta[p])} − {_factor(c.lr)} × {shown} = "
+                     f"{c.num(second.theta[p])}")
+    lines += ["", msg("s6_held", names=", ".join(md_cell(v) for v in data)) if data else "", ""]
+    new_point = ", ".join(f"{md_cell(p)} = {c.num(second.theta[p])}" for p in params)
+    if second.loss is not None and math.isfinite(second.loss):
+        lines += [msg("s6_new_loss", point=new_point, value=c.num(second.loss),
+                      old=c.num(first.loss)), ""]
+        if not c.exercise:
+            lines += [msg("s6_loss_decreased" if second.loss < first.loss
+                          else "s6_loss_not_decreased"), ""]
+    else:
+        lines += [msg("s6_new_failed", point=new_point, note=md_cell(second.note)), ""]
+    lines += [f"### {msg('s6_opt_heading')}", "",
+              msg("s6_opt_intro", lr=format_number(c.lr), name=case.name), ""]
+    for tr in runs:
+        lines += [f"#### {msg(_OPTIMIZER_TITLES[tr.optimizer])}", ""]
+        steps = [s for s in tr.steps[:2] if s.record]
+        if not steps:
+            lines += [msg("s6_opt_none", note=md_cell(tr.final.note or tr.final.status)), ""]
+            continue
+        rows = []
+        if tr.optimizer == "sgd":
+            rows.append([msg("s6_opt_rows"), *[", ".join(str(r + 1) for r in s.rows or ())
+                                               for s in steps]])
+        rows.append([md_cell(f"θ = ({', '.join(params)})"),
+                     *[_vector(c, [s.theta[p] for p in params], hide=s.step > 0)
+                       for s in steps]])
+        for key, label in _WORKINGS[tr.optimizer]:
+            rows.append([md_cell(label), *[_vector(c, s.record[key]) for s in steps]])
+        after = tr.steps[1:3]
+        rows.append([md_cell("θ ← θ − α·(…)"),
+                     *[_vector(c, [s.theta[p] for p in params]) for s in after]])
+        header = [msg("col_quantity"), *[f"t = {s.step + 1}" for s in steps]]
+        lines += [_table(header, [r[:len(header)] for r in rows]), ""]
     return lines
 
 

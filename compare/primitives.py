@@ -17,7 +17,9 @@ instead.
 
 SymPy is not imported here: an entry names its SymPy counterpart (`sympy_rule`, `kink_atoms`,
 `Constant.sympy_name`), and compare.sympy_bridge resolves the names when symbolic work runs, so
-commands that never reach SymPy do not pay for importing it.
+commands that never reach SymPy do not pay for importing it.  Likewise numpy: each entry's
+`batched` rule (the operation and its partials on arrays of points, for compare.batched) takes
+the numpy module as its first argument, so the table itself imports nothing heavy.
 
 Conventions at kinks (what the numeric methods use, the same as PyTorch):
 relu'(0) = 0, abs'(0) = 0, max/min at a tie pass 1/2 of the gradient to each argument,
@@ -41,6 +43,20 @@ AT_TIE = "a = b"      # where the two arguments are equal: max, min
 Partial = Callable[[float, Optional[float], float], float]
 # A SymPy counterpart: the name of a SymPy function ("exp"), or (sympy module, *args) -> expr.
 SympyRule = Union[str, Callable[..., Any]]
+
+
+class BatchedRule(NamedTuple):
+    """The operation on numpy arrays, point by point (compare.batched runs it).
+
+    `evaluate(np, a, b)` and each partial `(np, a, b, out)` get the numpy module first (numpy is
+    imported only by the batched evaluator) and arrays or floats for the arguments (b is None
+    for a unary operation).  Where the scalar entry raises (outside the domain, an overflow) the
+    batched one returns inf or nan at that point instead: the evaluator reports it per point.
+    A partial may return a plain float (1.0 for add) when it does not depend on the point.
+    """
+
+    evaluate: Callable[..., Any]
+    partials: tuple[Callable[..., Any], ...]
 
 # How an operation is written: between its two arguments, before its one argument, or called.
 INFIX, PREFIX, CALL = "infix", "prefix", "call"
@@ -98,6 +114,8 @@ class Primitive:
     # sign for abs): a derivative holding one of them with argument 0 sits on a kink.
     kink_atoms: tuple[str, ...] = ()
     aliases: tuple[str, ...] = field(default=())
+    # The same operation and partials on numpy arrays of points (compare.batched).
+    batched: Optional[BatchedRule] = None
 
     def __post_init__(self) -> None:
         if self.notation == CALL and not self.symbol:
@@ -219,6 +237,12 @@ def check_primitive(p: Primitive, table: Mapping[str, Primitive]) -> None:
         raise bad("kink_atoms without a kink")
     if not all(isinstance(n, str) and n.isidentifier() for n in p.kink_atoms):
         raise bad("kink_atoms must be SymPy function names")
+    if not isinstance(p.batched, BatchedRule):
+        raise bad("needs a batched rule (BatchedRule: evaluate and partials on numpy arrays)")
+    if not callable(p.batched.evaluate) or len(p.batched.partials) != p.arity or not all(
+            callable(d) for d in p.batched.partials):
+        raise bad(f"the batched rule needs a callable evaluate and {p.arity} callable "
+                  f"partial(s)")
 
 
 def _check_formula(p: Primitive, text: str, bad: Callable[[str], TableError]) -> None:
@@ -316,6 +340,49 @@ def _tie_share(first: bool) -> Partial:
     return partial
 
 
+# -- the batched rules' helpers (numpy arrives as `np`; nothing is imported here) ------------
+def _np_sigmoid(np: Any, a: Any, b: Any = None) -> Any:
+    # The scalar entry's stable form on both sides: exp of -|a| only.
+    z = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def _np_pow(np: Any, a: Any, b: Any) -> Any:
+    # ndarray's ** takes numpy's fast paths for the exponents 2, 0.5, -1; two plain floats go
+    # through np.power so that a negative base gives nan, as at every other point, not complex.
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return a ** b
+    return np.power(float(a), b)
+
+
+def _np_pow_da(np: Any, a: Any, b: Any, out: Any) -> Any:
+    if isinstance(b, float):
+        return b * _np_pow(np, a, b - 1.0) if b != 0 else 0.0
+    return np.where(b != 0, b * _np_pow(np, a, b - 1.0), 0.0)
+
+
+def _np_pow_db(np: Any, a: Any, b: Any, out: Any) -> Any:
+    # out·ln a for a > 0; 0 at a = 0 with b > 0; undefined (nan) otherwise, as the scalar raises.
+    positive = a > 0
+    safe = np.where(positive, a, 1.0)
+    return np.where(positive, out * np.log(safe), np.where((a == 0) & (b > 0), 0.0, np.nan))
+
+
+def _np_tie_share(first: bool) -> Callable[..., Any]:
+    """The batched partial of max/min: the chosen argument gets 1, each gets 1/2 at a tie."""
+    if first:
+        return lambda np, a, b, out: np.where(a == b, 0.5, np.where(out == a, 1.0, 0.0))
+    return lambda np, a, b, out: np.where(a == b, 0.5, np.where(out == a, 0.0, 1.0))
+
+
+def _one(np: Any, a: Any, b: Any, out: Any) -> float:
+    return 1.0
+
+
+def _minus_one(np: Any, a: Any, b: Any, out: Any) -> float:
+    return -1.0
+
+
 PRIMITIVES: dict[str, Primitive] = {}
 
 
@@ -329,58 +396,73 @@ ADD = _declare(Primitive(
     "add", 2, operator.add,
     (lambda a, b, o: 1.0, lambda a, b, o: 1.0), ("1", "1"),
     lambda sp, a, b: a + b,
-    notation=INFIX, symbol="+", spellings=("+",), precedence=SUM, associativity=BOTH))
+    notation=INFIX, symbol="+", spellings=("+",), precedence=SUM, associativity=BOTH,
+    batched=BatchedRule(lambda np, a, b: a + b, (_one, _one))))
 SUB = _declare(Primitive(
     "sub", 2, operator.sub,
     (lambda a, b, o: 1.0, lambda a, b, o: -1.0), ("1", "-1"),
     lambda sp, a, b: a - b,
-    notation=INFIX, symbol="−", spellings=("-",), precedence=SUM))
+    notation=INFIX, symbol="−", spellings=("-",), precedence=SUM,
+    batched=BatchedRule(lambda np, a, b: a - b, (_one, _minus_one))))
 MUL = _declare(Primitive(
     "mul", 2, operator.mul,
     (lambda a, b, o: b, lambda a, b, o: a), ("b", "a"),
     lambda sp, a, b: a * b,
-    notation=INFIX, symbol="·", spellings=("*",), precedence=PRODUCT, associativity=BOTH))
+    notation=INFIX, symbol="·", spellings=("*",), precedence=PRODUCT, associativity=BOTH,
+    batched=BatchedRule(lambda np, a, b: a * b, (lambda np, a, b, o: b, lambda np, a, b, o: a))))
 DIV = _declare(Primitive(
     "div", 2, operator.truediv,
     (lambda a, b, o: 1.0 / b, lambda a, b, o: -(a / b) / b), ("1/b", "-a/b^2"),
     lambda sp, a, b: a / b,
     notation=INFIX, symbol="/", spellings=("/",), precedence=PRODUCT,
-    domain=lambda a, b: "division by zero" if b == 0 else None))
+    domain=lambda a, b: "division by zero" if b == 0 else None,
+    batched=BatchedRule(lambda np, a, b: a / b, (lambda np, a, b, o: 1.0 / b,
+                                                 lambda np, a, b, o: -(a / b) / b))))
 POW = _declare(Primitive(
     "pow", 2, _pow,
     (lambda a, b, o: b * _pow(a, b - 1.0) if b != 0 else 0.0, _pow_db),
     ("b*a^(b - 1)", "out*log(a)"),
     lambda sp, a, b: a**b,
     notation=INFIX, symbol="^", spellings=("**", "^"), precedence=POWER, associativity=RIGHT,
-    domain=_pow_domain))
+    domain=_pow_domain,
+    batched=BatchedRule(_np_pow, (_np_pow_da, _np_pow_db))))
 NEG = _declare(Primitive(
     "neg", 1, operator.neg, (lambda a, b, o: -1.0,), ("-1",),
     lambda sp, a: -a,
-    notation=PREFIX, symbol="−", precedence=SIGN))
+    notation=PREFIX, symbol="−", precedence=SIGN,
+    batched=BatchedRule(lambda np, a, b: -a, (_minus_one,))))
 EXP = _declare(Primitive(
-    "exp", 1, math.exp, (lambda a, b, o: o,), ("exp(a)",), "exp"))
+    "exp", 1, math.exp, (lambda a, b, o: o,), ("exp(a)",), "exp",
+    batched=BatchedRule(lambda np, a, b: np.exp(a), (lambda np, a, b, o: o,))))
 LOG = _declare(Primitive(
     "log", 1, math.log, (lambda a, b, o: 1.0 / a,), ("1/a",), "log", math_symbol="ln",
-    domain=lambda a, b: f"log of non-positive {a:g}" if a <= 0 else None))
+    domain=lambda a, b: f"log of non-positive {a:g}" if a <= 0 else None,
+    batched=BatchedRule(lambda np, a, b: np.log(a), (lambda np, a, b, o: 1.0 / a,))))
 SQRT = _declare(Primitive(
     "sqrt", 1, math.sqrt, (lambda a, b, o: 0.5 / o,), ("1/(2*sqrt(a))",), "sqrt",
     math_symbol="√",
     domain=lambda a, b: f"sqrt of negative {a:g}" if a < 0 else None,
     kink_at=AT_ZERO,
     kink_note="sqrt'(0) is infinite",
-    kink_tangent=_sqrt_tangent))
+    kink_tangent=_sqrt_tangent,
+    batched=BatchedRule(lambda np, a, b: np.sqrt(a), (lambda np, a, b, o: 0.5 / o,))))
 SIN = _declare(Primitive(
-    "sin", 1, math.sin, (lambda a, b, o: math.cos(a),), ("cos(a)",), "sin"))
+    "sin", 1, math.sin, (lambda a, b, o: math.cos(a),), ("cos(a)",), "sin",
+    batched=BatchedRule(lambda np, a, b: np.sin(a), (lambda np, a, b, o: np.cos(a),))))
 COS = _declare(Primitive(
-    "cos", 1, math.cos, (lambda a, b, o: -math.sin(a),), ("-sin(a)",), "cos"))
+    "cos", 1, math.cos, (lambda a, b, o: -math.sin(a),), ("-sin(a)",), "cos",
+    batched=BatchedRule(lambda np, a, b: np.cos(a), (lambda np, a, b, o: -np.sin(a),))))
 TAN = _declare(Primitive(
-    "tan", 1, math.tan, (lambda a, b, o: 1.0 + o * o,), ("1 + tan(a)^2",), "tan"))
+    "tan", 1, math.tan, (lambda a, b, o: 1.0 + o * o,), ("1 + tan(a)^2",), "tan",
+    batched=BatchedRule(lambda np, a, b: np.tan(a), (lambda np, a, b, o: 1.0 + o * o,))))
 TANH = _declare(Primitive(
-    "tanh", 1, math.tanh, (lambda a, b, o: 1.0 - o * o,), ("1 - tanh(a)^2",), "tanh"))
+    "tanh", 1, math.tanh, (lambda a, b, o: 1.0 - o * o,), ("1 - tanh(a)^2",), "tanh",
+    batched=BatchedRule(lambda np, a, b: np.tanh(a), (lambda np, a, b, o: 1.0 - o * o,))))
 SIGMOID = _declare(Primitive(
     "sigmoid", 1, _sigmoid, (lambda a, b, o: o * (1.0 - o),),
     ("sigmoid(a)*(1 - sigmoid(a))",),
-    lambda sp, a: 1 / (1 + sp.exp(-a)), math_symbol="σ"))
+    lambda sp, a: 1 / (1 + sp.exp(-a)), math_symbol="σ",
+    batched=BatchedRule(_np_sigmoid, (lambda np, a, b, o: o * (1.0 - o),))))
 RELU = _declare(Primitive(
     "relu", 1, lambda a: a if a > 0 else 0.0, (lambda a, b, o: 1.0 if a > 0 else 0.0,), (),
     lambda sp, a: sp.Max(a, 0),
@@ -388,28 +470,35 @@ RELU = _declare(Primitive(
     kink_at=AT_ZERO,
     kink_note="relu'(0) taken as 0 (as PyTorch and micrograd do; SymPy says Heaviside(0) = 1/2)",
     kink_tangent=lambda a, b, ta, tb: max(ta, 0.0),
-    kink_atoms=("Heaviside",)))
+    kink_atoms=("Heaviside",),
+    batched=BatchedRule(lambda np, a, b: np.where(a > 0, a, 0.0),
+                        (lambda np, a, b, o: np.where(a > 0, 1.0, 0.0),))))
 ABS = _declare(Primitive(
     "abs", 1, abs, (lambda a, b, o: float(_sign(a)),), (), "Abs",
     display_override=("sign({a})",),
     kink_at=AT_ZERO,
     kink_note="abs'(0) taken as 0 (sign(0) = 0, as PyTorch does)",
     kink_tangent=lambda a, b, ta, tb: abs(ta),
-    kink_atoms=("sign",)))
+    kink_atoms=("sign",),
+    batched=BatchedRule(lambda np, a, b: np.abs(a), (lambda np, a, b, o: np.sign(a),))))
 MAX = _declare(Primitive(
     "max", 2, _max_ab, (_tie_share(True), _tie_share(False)), (), "Max",
     display_override=("[{a} ≥ {b}]", "[{b} ≥ {a}]"),
     kink_at=AT_TIE,
     kink_note="max at a tie passes 1/2 to each argument (as PyTorch's maximum does)",
     kink_tangent=lambda a, b, ta, tb: max(ta, tb),
-    kink_atoms=("Heaviside",)))
+    kink_atoms=("Heaviside",),
+    batched=BatchedRule(lambda np, a, b: np.where(a >= b, a, b),
+                        (_np_tie_share(True), _np_tie_share(False)))))
 MIN = _declare(Primitive(
     "min", 2, _min_ab, (_tie_share(True), _tie_share(False)), (), "Min",
     display_override=("[{a} ≤ {b}]", "[{b} ≤ {a}]"),
     kink_at=AT_TIE,
     kink_note="min at a tie passes 1/2 to each argument (as PyTorch's minimum does)",
     kink_tangent=lambda a, b, ta, tb: min(ta, tb),
-    kink_atoms=("Heaviside",)))
+    kink_atoms=("Heaviside",),
+    batched=BatchedRule(lambda np, a, b: np.where(a <= b, a, b),
+                        (_np_tie_share(True), _np_tie_share(False)))))
 
 # Names a case may call as functions, and the binary operators' spellings.
 FUNCTIONS: dict[str, Primitive] = {

@@ -46,7 +46,7 @@ def _status_of(cr: CaseRun) -> str:
 
 
 # -- index -----------------------------------------------------------------------------------
-def render_index(run: Run, handouts: Sequence[str] = ()) -> str:
+def render_index(run: Run, handouts: Sequence[str] = (), descents: Sequence[str] = ()) -> str:
     cases = case_table(run)
     by_name = {cr.case.name: cr for cr in run.runs}
     rows = []
@@ -96,6 +96,13 @@ def render_index(run: Run, handouts: Sequence[str] = ()) -> str:
               "The growth study — every method on graph families of growing size, naive's "
               "count multiplying per level while backprop's adds a constant — is its own page: "
               "[scale/README.md](scale/README.md), written by `gradcompare scale --summary`.", ""]
+    if descents:
+        lines += ["## Gradient descent", "",
+                  "Cases with parameters and a loss over data: every optimizer (gradient descent, "
+                  "SGD, Momentum, RMSprop, Adam) on the loss, with loss curves and, for two "
+                  "parameters, the contour of the loss with each path:", ""]
+        lines += [f"- [{md_cell(name)}](descent/{name}.md)" for name in descents]
+        lines.append("")
     if handouts:
         lines += ["## Handouts", "",
                   "Lecture handouts (English and Vietnamese), written with this report:", ""]
@@ -205,6 +212,63 @@ def render_case(cr: CaseRun, gradients: pd.DataFrame, costs: pd.DataFrame,
         lines += ["## Check failed", ""] + [f"- {md_cell(p)}" for p in cr.problems] + [""]
     elif cr.unverified_reason:
         lines += ["## Not verified", "", f"- {md_cell(cr.unverified_reason)}", ""]
+    if case.loss is not None:
+        lines += ["## Gradient descent", "",
+                  f"The optimizers on this case's loss: [descent/{case.name}.md]"
+                  f"(../descent/{case.name}.md).", ""]
+    lines += ["[Back to the index](../README.md)", ""]
+    return "\n".join(lines)
+
+
+DESCENT_STEPS = 100      # updates per optimizer on a report's descent page
+DESCENT_GRID = 80        # contour grid of the report's plot (the command draws finer ones)
+
+
+def render_descent(cr: CaseRun, objective, trajectories) -> str:
+    """A case's descent page, from compare.descent's trajectories (nothing recomputed)."""
+    from .descent import summary
+
+    case = cr.case
+    params = objective.parameters
+    lines = [f"# Gradient descent: {md_cell(case.title or case.name)}", "",
+             f"case `{case.name}` · [the case's page](../cases/{case.name}.md)", "",
+             f"{md_cell(objective.formula())}, with f = "
+             f"{md_code(case.text)} on each of the {plural(objective.rows, 'data row')}; "
+             f"the parameters {', '.join(md_cell(p) for p in params)} start from "
+             + ", ".join(f"{md_cell(p)} = {format_number(v)}"
+                         for p, v in objective.start.items())
+             + "; the data stay fixed.", ""]
+    columns = list(case.data[0])
+    lines += [md_table([[r[c] for c in columns] for r in case.data], columns), ""]
+    lines += [f"Every optimizer runs {DESCENT_STEPS} updates with torch.optim's settings and "
+              f"the case's learning rate; every gradient comes from backprop, and the operations "
+              f"are backprop's counted operations summed over the steps (SGD differentiates one "
+              f"row per step, the others every row). Run `gradcompare descend {case.name}` to "
+              f"change them.", ""]
+    rows = []
+    for s in summary(trajectories):
+        rows.append([s["optimizer"], s["lr"], s["batch"] if s["batch"] is not None else "all",
+                     s["steps"], s["loss"],
+                     ", ".join(f"{md_cell(p)} = {format_number(v)}" for p, v in
+                               s["theta"].items()),
+                     s["operations"], s["status"]])
+    lines += [md_table(rows, ["optimizer", "α", "rows per step", "steps", "final loss",
+                              "final parameters", "operations", "status"], raw_columns=[5]),
+              ""]
+    notes = [f"- {tr.optimizer}: {md_cell(tr.final.note)}" for tr in trajectories
+             if tr.final.note]
+    if notes:
+        lines += notes + [""]
+    lines += [f"![Loss against step{' and the contour of the loss' if len(params) == 2 else ''}]"
+              f"({case.name}.svg)", ""]
+    lines += ["## The first three steps", ""]
+    rows = []
+    for tr in trajectories:
+        for st in tr.steps[:4]:
+            rows.append([tr.optimizer, st.step, *[st.theta.get(p) for p in params], st.loss,
+                         st.grad_norm, st.operations, st.status])
+    lines += [md_table(rows, ["optimizer", "step", *params, "loss", "gradient norm",
+                              "operations so far", "status"]), ""]
     lines += ["[Back to the index](../README.md)", ""]
     return "\n".join(lines)
 
@@ -290,9 +354,21 @@ def write_report(run: Run, out: Path, handout_tag: Optional[str] = "lecture"
                                          handout_files(cr, lang).items()})
                 except GradcompareError as err:
                     skipped.append(err)
+    descents: dict[str, "str | bytes"] = {}
+    for cr in run.runs:
+        if cr.case.loss is not None and cr.case.parameters:
+            from .descent import plot_bytes, run as descend
+
+            objective, trajectories = descend(cr.case, steps=DESCENT_STEPS)
+            descents[f"descent/{cr.case.name}.md"] = render_descent(cr, objective, trajectories)
+            descents[f"descent/{cr.case.name}.svg"] = plot_bytes(objective, trajectories,
+                                                                 size=DESCENT_GRID)
     files: dict[str, "str | bytes"] = {
-        "README.md": render_index(run, sorted(handouts)), **pages, **handouts,
+        "README.md": render_index(run, sorted(handouts),
+                                  sorted(cr.case.name for cr in run.runs
+                                         if f"descent/{cr.case.name}.md" in descents)),
+        **pages, **handouts, **descents,
         PLOT_NAME: plot_costs(run), "timings.md": render_timings(run)}
     # Pages of cases that no longer exist would mislead: the ones this tool wrote go.
-    written = OutputFolder(out).write_all(files, stale_under=("cases/", "handouts/"))
+    written = OutputFolder(out).write_all(files, stale_under=("cases/", "handouts/", "descent/"))
     return written, skipped
