@@ -104,6 +104,71 @@ def _editor_lines(text: str) -> Callable[[Any], int]:
     return line
 
 
+FLOW_DEPTH_CEILING = 100
+_BLOCK_SCALAR = re.compile(r"(?:^|[\s:-])[|>][-+0-9]*\s*$")
+_QUOTE_MAY_START_AFTER = set(":-[{,?")
+# Outside any flow collection a bracket opens one only where a value starts; elsewhere it is
+# part of plain text ("it's [1]").
+_FLOW_MAY_START_AFTER = {"", ":", "-", "?"}
+
+
+def flow_nesting_problem(text: str, max_depth: int) -> Optional[tuple[int, int]]:
+    """(line, depth) where `[` and `{` nest deeper than `max_depth`, or None — in one linear
+    pass, before the YAML parser sees the text.
+
+    PyYAML's scanner slows down sharply on deep flow nesting (20 KB of unclosed `[` takes it
+    over a minute), so the depth is checked first.  Quoted scalars, comments and block scalars
+    (`|`, `>`) are skipped; a quote or a bracket opens a scalar or a collection only where one
+    can start.
+    """
+    depth = 0
+    line_no = 0
+    block_indent = -1       # inside a block scalar: the indentation of its key's line
+    for line in text.splitlines():
+        line_no += 1
+        stripped = line.lstrip(" ")
+        indent = len(line) - len(stripped)
+        if block_indent >= 0:
+            if not stripped or indent > block_indent:
+                continue
+            block_indent = -1
+        quote = ""
+        previous = ""
+        i, n = 0, len(line)
+        content_end = n
+        while i < n:
+            ch = line[i]
+            if quote == '"':
+                if ch == "\\":
+                    i += 2
+                    continue
+                if ch == '"':
+                    quote = ""
+            elif quote == "'":
+                if ch == "'":
+                    if i + 1 < n and line[i + 1] == "'":
+                        i += 2
+                        continue
+                    quote = ""
+            elif ch in "\"'" and (previous == "" or previous in _QUOTE_MAY_START_AFTER):
+                quote = ch
+            elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+                content_end = i
+                break
+            elif ch in "[{" and (depth or previous in _FLOW_MAY_START_AFTER):
+                depth += 1
+                if depth > max_depth:
+                    return line_no, depth
+            elif ch in "]}":
+                depth = max(depth - 1, 0)
+            if not ch.isspace():
+                previous = ch if quote == "" or ch in "\"'" else "x"
+            i += 1
+        if quote == "" and depth == 0 and _BLOCK_SCALAR.search(line[:content_end]):
+            block_indent = indent
+    return None
+
+
 def read_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> Node:
     """Parse one YAML document into Nodes, refusing what the case format does not use.
 
@@ -150,6 +215,14 @@ def read_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> Node:
         if key is not _DROPPED:
             parent.value[key] = node
 
+    # Past max_yaml_depth a case is refused by the event pass below, its neighbours still
+    # load; far past it the text is not given to the parser at all (whose time grows with the
+    # cube of the depth): the whole file is refused.
+    ceiling = max(FLOW_DEPTH_CEILING, max_depth)
+    deep = flow_nesting_problem(text, ceiling) if isinstance(text, str) else None
+    if deep is not None:
+        raise CaseError(f"brackets nested deeper than {ceiling} levels: not parsed "
+                        f"(max_yaml_depth is {max_depth})", file=file, line=deep[0])
     editor_line = _editor_lines(text)
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):

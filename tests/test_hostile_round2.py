@@ -28,8 +28,24 @@ def steps_case(name: str, first: str, step: str, n: int, at: str) -> str:
 
 
 def gc(*argv: str, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "compare", *argv], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    """The real command line, run in this process (a new interpreter per call would cost a
+    second each): exit code, stdout and stderr as a user sees them.  An exception escaping
+    `main` fails the test, as a traceback would."""
+    import contextlib
+    import io
+    import os
+
+    from compare.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(argv))
+    finally:
+        os.chdir(here)
+    return subprocess.CompletedProcess(list(argv), code, out.getvalue(), err.getvalue())
 
 
 def test_huge_integers_are_written_without_text_conversion():
