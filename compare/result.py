@@ -24,6 +24,7 @@ class Status(str, Enum):
     TOO_LARGE = "too_large"                  # symbolic: graph or exponent above a limit
     IMPRECISE = "imprecise"                  # symbolic: no significant digit survives
     ERROR = "error"                          # the method failed for another reason (see note)
+    SKIPPED = "skipped"                      # scale: not run, a smaller size already timed out
 
     def __str__(self) -> str:
         return self.value
@@ -45,6 +46,7 @@ TIMEOUT = Status.TIMEOUT
 TOO_LARGE = Status.TOO_LARGE
 IMPRECISE = Status.IMPRECISE
 ERROR = Status.ERROR
+SKIPPED = Status.SKIPPED
 
 HAS_GRADIENT = (OK, NONDIFFERENTIABLE)
 

@@ -25,12 +25,11 @@ from .families import FAMILIES
 from .forward import forward
 from .limits import DEFAULT_LIMITS, Limits
 from .methods import METHODS
-from .result import TIMEOUT
+from .result import SKIPPED, TIMEOUT
 
 COLUMNS = ["family", "n", "nodes", "forward_ops", "method", "status", "predicted",
            "derivatives", "multiplications", "additions", "operations", "seconds",
            "memory_bytes", "size_raw", "size_cse", "note"]
-SKIPPED = "skipped"
 MEMORY_RERUN_SECONDS = 2.0   # memory is measured in a second, traced run when the first is quick
 
 Progress = Callable[[int, int, str], None]
