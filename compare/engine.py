@@ -1,6 +1,9 @@
 """Run the methods on cases and judge the answers: agreement, expectations, one-sided slopes.
 
 This is the library behind every command; it computes, the tables and reports only present.
+`run_case` runs every method on one case and records, on request, the `Trace` views draw;
+`judge` gives each case a `Verdict` (pass, fail, unverified); `run_library` runs a whole
+library with the symbolic method on every core at once.
 """
 
 from __future__ import annotations

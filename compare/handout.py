@@ -10,12 +10,14 @@ A handout walks through what the lecture does on the board, with the case's numb
 5. what was saved: both ways' operation counts, and SymPy's symbolic derivative and its size;
 6. one gradient-descent step with the learning rate.
 
-Rendering only: the counts, the final gradient and SymPy's answer come from the engine's CaseRun.
-Node values come from the engine's own forward pass (compare.forward); the per-edge rows of the
-backprop table come from a sweep that visits exactly the edges compare.methods.backprop visits
-(pinned by tests: same gradient, same number of rows as its local-derivative count).  The naive
-walk enumerates paths in the naive method's own order and is cut after a few paths per variable;
-the rest is summarized with the counts of compare.counting.
+Rendering only: the counts, the final gradient and SymPy's answer come from the engine's CaseRun,
+and node values, node gradients and the per-edge rows of the backprop table from the Trace the
+engine recorded (`run_case(..., record=True)`): the rows are those of the one reverse sweep,
+compare.cotangent, that backprop runs (pinned by tests: same gradient, as many rows as its
+local-derivative count).  The naive walk enumerates paths in the naive method's own order and
+is cut after a few paths per variable; the rest is summarized with compare.counting's exact
+per-variable path counts.  The descent section evaluates f at the new point θ − α∇f, the one
+value no method has computed.
 
 All text comes from one message catalog per language, compare/locale/<lang>.json.  Output is
 deterministic (no dates, no timings): generated handouts are committed.
