@@ -122,41 +122,42 @@ def read_number(node: Node, what: str, limits: Limits = DEFAULT_LIMITS) -> float
     """A finite number written plainly; everything YAML 1.1 would silently reinterpret is refused."""
     if node.kind != "scalar":
         raise CaseError(f"expected a number, got {node.describe()}", field=what, line=node.line)
-    text = shorten(node.value.strip())
+    text = node.value.strip()
+    shown = shorten(text)   # what messages quote; every check reads the whole text
     if not node.plain:
-        raise CaseError(f"expected a number, got quoted text '{text}' (remove the quotes)",
+        raise CaseError(f"expected a number, got quoted text '{shown}' (remove the quotes)",
                         field=what, line=node.line)
     low = text.lower()
     problem = None
     if low in _BOOLEANS:
-        problem = f"boolean '{text}'"
+        problem = f"boolean '{shown}'"
     elif low in _NULLS:
         problem = "nothing (null)"
     elif _NONFINITE.match(text):
-        problem = f"non-finite '{text}'"
+        problem = f"non-finite '{shown}'"
     elif _DATE.match(text):
-        problem = f"date '{text}'"
+        problem = f"date '{shown}'"
     elif _SEXAGESIMAL.match(text):
-        problem = f"sexagesimal (base 60) '{text}'"
+        problem = f"sexagesimal (base 60) '{shown}'"
     elif _OCTAL_LOOKING.match(text):
-        problem = f"octal-looking '{text}' (write it without leading zeros)"
+        problem = f"octal-looking '{shown}' (write it without leading zeros)"
     elif _HEX.match(text):
-        problem = f"hexadecimal '{text}'"
-    elif len(text) > limits.max_number_chars:
-        problem = f"a number of {len(text)} characters (limit {limits.max_number_chars})"
+        problem = f"hexadecimal '{shown}'"
     elif not _NUMBER.match(text):
-        problem = f"text '{text}'"
+        problem = f"text '{shown}'"
         if not text.isascii():
             problem += " (numbers are written with the ASCII digits 0-9)"
+    elif len(text) > limits.max_number_chars:
+        problem = f"a number of {len(text)} characters (limit {limits.max_number_chars})"
     if problem:
         raise CaseError(f"expected a number, got {problem}", field=what, line=node.line)
     value = float(text)
     if not math.isfinite(value):
-        raise CaseError(f"expected a finite number, got '{text}' (too large for a float)",
+        raise CaseError(f"expected a finite number, got '{shown}' (too large for a float)",
                         field=what, line=node.line)
     mantissa = re.split(r"[eE]", text)[0]
     if value == 0 and any(c in "123456789" for c in mantissa):
-        raise CaseError(f"expected a number, got '{text}', too small for a float (it would "
+        raise CaseError(f"expected a number, got '{shown}', too small for a float (it would "
                         f"be 0)", field=what, line=node.line)
     return value
 

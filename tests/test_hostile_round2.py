@@ -362,3 +362,27 @@ def test_a_description_never_becomes_block_markup(tmp_path, description):
     assert html.startswith("<p>") and not any(tag in html for tag in
                                              ("<hr", "<ol", "<ul", "<pre", "<h1", "<blockquote"))
     assert "$" not in paragraph.replace("\\$", "") and "@" not in paragraph
+
+
+# -- limits that break when raised -------------------------------------------------------------
+def test_max_number_chars_can_be_raised_for_yaml_numbers_and_says_the_true_length():
+    from compare.limits import Limits
+
+    long = "1." + "1" * 78                      # 80 characters
+    text = f"cases:\n  - name: a\n    expression: x*2\n    at: {{x: {long}}}\n"
+    _, errors = load_text(text, "f.yaml")
+    assert [str(e) for e in errors] == [
+        "f.yaml:4: case 'a': at.x: expected a number, got a number of 80 characters (limit 40)"]
+    cases, errors = load_text(text, "f.yaml", Limits(max_number_chars=100))
+    assert not errors and cases[0].at["x"] == float(long)
+
+
+@pytest.mark.parametrize("pair, needle", [
+    ("sympy_seconds=2147484", "between"), ("sympy_seconds=1e18", "between"),
+    ("max_file_bytes=3e10", "between"), ("max_number_chars=1e6", "between"),
+    ("naive_budget=0", "positive"), ("sympy_seconds=nan", "finite"),
+])
+def test_limits_out_of_range_are_one_line(tmp_path, lib, pair, needle):
+    proc = gc("check", "--cases", str(lib), "--limit", pair, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1 and needle in proc.stderr, proc.stderr
