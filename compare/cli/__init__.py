@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Differentiate every case several ways (naive chain rule, backprop, SymPy) "
                     "and compare values, agreement and operation counts.  Cases come from the "
                     "library bundled with gradcompare unless --cases names a folder or file.",
-        epilog="Exit codes: 0 ok, 1 a check failed, 2 invalid input.  "
+        epilog="Exit codes: 0 ok; 1 a check failed or a case could not be verified; 2 invalid "
+               "input, usage, or no case selected.  "
                "Example: gradcompare report && gradcompare check")
     parser.add_argument("--version", action="version", version=f"gradcompare {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -50,6 +51,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except GradcompareError as err:
         print(f"gradcompare: {err}", file=sys.stderr)
         return EXIT_INVALID
+    except BrokenPipeError:
+        # The reader went away (`gradcompare list | head`): stop quietly, and keep Python from
+        # complaining when it flushes stdout at exit.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except OSError as err:
         # A full disk, a read-only folder, a name too long: one line, never a traceback.
         where = f"{printable(str(err.filename))[:200]}: " if err.filename else ""
@@ -62,8 +70,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("gradcompare: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
 
 
 __all__ = ["build_parser", "main"]

@@ -64,7 +64,8 @@ def common_parent() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False, parents=[limit_parent()])
     g = p.add_argument_group("selecting cases")
     g.add_argument("--cases", metavar="PATH", default=None,
-                   help="a case folder (searched recursively for *.yaml) or one case file; "
+                   help="a case folder (searched recursively for *.yaml and *.yml) or one "
+                        "case file; "
                         "default: the library bundled with gradcompare (never ./cases "
                         "unless given)")
     g.add_argument("--case", metavar="NAME", action="append", default=[],
@@ -143,6 +144,22 @@ def text_table(rows: Sequence[Sequence[object]], headers: Sequence[str], width: 
 
     return tabulate([[shown(v) for v in row] for row in rows], headers=list(headers),
                     tablefmt="simple", disable_numparse=True)
+
+
+PLOT_FORMATS = ("svg", "png", "pdf")
+
+
+def plot_format(path: Optional[str]) -> Optional[str]:
+    """The format a --plot FILE asks for (svg when it has no suffix), checked before any work:
+    a long run must not end in a refusal."""
+    if path is None:
+        return None
+    fmt = Path(path).suffix.lstrip(".").lower() or "svg"
+    if fmt not in PLOT_FORMATS:
+        raise GradcompareError(f"--plot writes .svg, .png or .pdf, not '.{fmt}'")
+    if Path(path).is_dir():
+        raise GradcompareError(f"--plot {path}: a folder; --plot names a file")
+    return fmt
 
 
 def print_errors(errors: Sequence[GradcompareError], prefix: str = "error") -> None:

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from ..errors import GradcompareError
-from .common import EXIT_INVALID, EXIT_OK, METHOD_NAMES, Progress, load_selected, print_errors
+from .common import (EXIT_INVALID, EXIT_OK, METHOD_NAMES, Progress, load_selected, plot_format,
+                     print_errors)
 
 READS_CASES = True
 OPTIMIZER_NAMES = ("gd", "sgd", "momentum", "rmsprop", "adam")   # compare.descent.OPTIMIZERS
@@ -96,6 +97,7 @@ def main(args: argparse.Namespace) -> int:
         raise GradcompareError(f"--lr must be a positive number, got {args.lr:g}")
     if args.batch is not None and args.batch < 1:
         raise GradcompareError(f"--batch must be at least 1, got {args.batch}")
+    fmt = plot_format(args.plot)
     optimizers = [o.strip() for o in args.optimizer.split(",") if o.strip()]
     unknown = [o for o in optimizers if o not in OPTIMIZER_NAMES]
     if unknown or not optimizers:
@@ -132,10 +134,7 @@ def main(args: argparse.Namespace) -> int:
             line = f"{s['optimizer']}: {s['status']} after {s['steps']} steps, loss {loss} at " \
                    f"{where}{ops}"
             print(line + (f" ({s['note']})" if s["note"] else ""))
-    if args.plot:
-        fmt = Path(args.plot).suffix.lstrip(".").lower() or "svg"
-        if fmt not in ("svg", "png", "pdf"):
-            raise GradcompareError(f"--plot writes .svg, .png or .pdf, not '.{fmt}'")
+    if args.plot and fmt:
         from ..files import write_atomic
 
         write_atomic(Path(args.plot), descent.plot_bytes(objective, trajectories, fmt))

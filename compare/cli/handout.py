@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import GradcompareError
+from ..fmt import plural
 from .common import EXIT_INVALID, EXIT_OK, load_selected, print_errors
 
 READS_CASES = True
@@ -89,8 +90,8 @@ def main(args: argparse.Namespace) -> int:
         print("wrote " + ", ".join(str(p) for p in written))
         return status
     written, errors = write_handouts(runs, Path(args.dir), langs, args.exercise, args.lr)
-    print(f"wrote {len(written)} handouts to {args.dir}/ ({len(runs) - len(errors)} cases, "
-          f"{len(langs)} language(s))")
+    print(f"wrote {plural(len(written), 'handout')} to {args.dir}/ "
+          f"({plural(len(runs) - len(errors), 'case')}, {plural(len(langs), 'language')})")
     print_errors(errors, prefix="skipped")
     if errors and len(runs) == 1:
         return EXIT_INVALID

@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from ..errors import GradcompareError
-from .common import EXIT_OK, Progress, chosen_methods, methods_option, parse_limits
+from .common import (EXIT_OK, Progress, chosen_methods, methods_option, parse_limits,
+                     plot_format)
 
 READS_CASES = False
 FAMILY_NAMES = ("chain", "lattice", "logistic", "fanin", "mlp")   # compare.families.FAMILIES
@@ -28,7 +29,8 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
     p.add_argument("--sizes", default="1:30", metavar="A:B[:STEP]|N1,N2",
                    help="sizes n (default 1:30, inclusive)")
     methods_option(p)
-    p.add_argument("--plot", metavar="FILE", help="also draw counts and times (SVG or PNG)")
+    p.add_argument("--plot", metavar="FILE",
+                   help="also draw counts and times (.svg, .png or .pdf)")
     p.add_argument("--format", choices=["table", "csv", "json", "markdown"], default="table")
     p.add_argument("--no-memory", action="store_true",
                    help="skip the traced second run that measures memory")
@@ -51,6 +53,7 @@ def main(args: argparse.Namespace) -> int:
     if args.family is None:
         raise GradcompareError("scale needs a FAMILY (or --summary); families: "
                                + ", ".join(FAMILY_NAMES))
+    plot_format(args.plot)   # a wrong suffix is refused before the sweep, not after it
     sizes = scale.parse_sizes(args.sizes)
     methods = chosen_methods(args)
     fams = list(FAMILY_NAMES) if args.family == "all" else [args.family]
