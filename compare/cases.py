@@ -591,13 +591,19 @@ def load_text(text: str, file: str = "<text>",
         root = read_yaml(text, file, limits)
         problem = first_problem(root, file, skip=root.value.get("cases")
                                 if root.kind == "mapping" else None)
-        if problem is not None:
-            raise problem
+        has_cases = root.kind == "mapping" and "cases" in root.value
+        if problem is not None and (not has_cases or (problem.field or "").startswith("cases")):
+            raise problem            # on the cases list itself, or no list: nothing to load
         top = read_mapping(root, "file")
+        # A refused construct in another file-level field (a tag on the title, an anchor, a
+        # duplicate title) is reported; the cases beside it still load.
+        if problem is not None:
+            file_errors.append(problem)
         # A bad file-level field is reported, but does not take the file's cases with it.
+        flagged = (problem.field or "").split(".")[0].split("[")[0] if problem else ""
         for check in [lambda: _check_fields(root, FILE_FIELDS, "")] + [
                 (lambda key=key: read_text(top[key], key))
-                for key in ("title", "description") if key in top]:
+                for key in ("title", "description") if key in top and key != flagged]:
             try:
                 check()
             except GradcompareError as err:

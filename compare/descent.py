@@ -552,9 +552,9 @@ def table(trajectories: Sequence[Trajectory]):
             records.append(rec)
     columns = ["optimizer", "step", *params, "loss", "grad_norm", "operations", "status",
                "note"]
-    df = pd.DataFrame(records, columns=columns)
-    df["operations"] = df["operations"].astype("Int64")
-    return df
+    from .tables import tidy_frame
+
+    return tidy_frame(records, columns, ("step", "operations"))   # counts of any size, exact
 
 
 def summary(trajectories: Sequence[Trajectory]) -> list[dict[str, Any]]:

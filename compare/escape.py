@@ -49,7 +49,7 @@ def md_cell(text: object, limit: int = 200) -> str:
 def md_paragraph(text: object, limit: int = 2_000) -> str:
     """`md_cell` for text that begins a line (a description): whatever would turn the line into
     a block is neutralized too — `---`, `- `, `+ `, `1986. `, leading spaces (a code block)."""
-    s = md_cell(str(text).lstrip(" \t"), limit)
+    s = md_cell(str(text).lstrip(), limit)   # any leading white space, line breaks too
     m = _BLOCK_START.match(s)
     if m:
         s = ("\\" + s) if m.group(1) else f"{m.group(2)}\\{s[m.end(2):]}"

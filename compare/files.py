@@ -35,6 +35,30 @@ def write_atomic(path: Path, data: "str | bytes") -> None:
         raise
 
 
+def check_output_file(path: "str | os.PathLike[str]", option: str) -> Path:
+    """A file the user named for output (--out FILE, --plot FILE), checked before any work.
+
+    It is replaced whole (the user named it), but never when it is not an ordinary file: a
+    link (it would be replaced, or written through), a folder, a device such as /dev/null, a
+    FIFO or a socket.
+    """
+    from .errors import GradcompareError
+
+    text = os.fspath(path)
+    if not text:
+        raise GradcompareError(f"{option} needs a file name")
+    p = Path(text)
+    if p.is_symlink():
+        raise GradcompareError(f"{option} {p}: a symbolic link; gradcompare does not write "
+                               f"through or replace links")
+    if p.is_dir():
+        raise GradcompareError(f"{option} {p}: a folder; {option} names a file")
+    if os.path.lexists(p) and not p.is_file():
+        raise GradcompareError(f"{option} {p}: not a regular file (a device, a pipe or a "
+                               f"socket); gradcompare writes only ordinary files")
+    return p
+
+
 MANIFEST = ".gradcompare-manifest.json"
 _STAGING = ".gradcompare-staging-"
 
@@ -80,6 +104,9 @@ class OutputFolder:
             raise GradcompareError(f"{self.label} {root}: exists and is not a folder")
         root.mkdir(parents=True, exist_ok=True)
         with _Lock(root, self.label):
+            for old in root.glob(_STAGING + "*"):
+                if old.is_dir() and not old.is_symlink():
+                    _remove_staging(old)   # left by a run that was killed; ours by its name
             known = self.manifest()
             for rel in files:
                 self._check_target(rel, known, files[rel])
@@ -106,11 +133,14 @@ class OutputFolder:
         if not _safe_rel(rel):
             raise GradcompareError(f"refusing to write outside {self.root}: {rel}")
         path = self.root
-        for part in Path(rel).parts:
+        parts = Path(rel).parts
+        for k, part in enumerate(parts):
             path = path / part
             if path.is_symlink():
                 raise GradcompareError(f"{path} is a symbolic link; gradcompare does not write "
                                        f"through or replace links")
+            if k < len(parts) - 1 and os.path.lexists(path) and not path.is_dir():
+                raise GradcompareError(f"{path} is a file where gradcompare needs a folder")
         if os.path.lexists(path) and rel not in known:
             if path.is_dir():
                 raise GradcompareError(f"{path} is a folder where gradcompare writes a file")
@@ -121,8 +151,12 @@ class OutputFolder:
                                    f"or move that file")
 
     def _remove_own(self, rel: str) -> bool:
-        path = self.root / rel
-        if path.is_symlink() or not path.is_file():
+        path = self.root
+        for part in Path(rel).parts:       # a link anywhere on the way leads elsewhere
+            path = path / part
+            if path.is_symlink():
+                return False
+        if not path.is_file():
             return False
         path.unlink()   # listed in our own manifest: a file this tool wrote
         return True

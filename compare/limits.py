@@ -35,7 +35,7 @@ class Limits:
     max_cases_per_file: int = _limit(
         1_000, 1, 1_000_000, "cases in one file")
     max_yaml_depth: int = _limit(
-        12, 1, 1_000_000, "mappings and lists inside one another in a file")
+        12, 1, 1_000, "mappings and lists inside one another in a file")
     max_expression_chars: int = _limit(
         20_000, 1, 10_000_000, "length of one expression or step")
     max_nesting: int = _limit(
@@ -61,7 +61,7 @@ class Limits:
         20.0, 0.01, 10_000_000,
         "SymPy time summed over a library run, in seconds; later cases are not started")
     sympy_memory_mb: int = _limit(
-        2_000, 16, 1_000_000, "memory (MB) the symbolic method's worker may add per case")
+        2_000, 64, 1_000_000, "memory (MB) the symbolic method's worker may add per case")
     sympy_max_nodes: int = _limit(
         20_000, 1, 10_000_000, "larger graphs are not handed to SymPy at all")
     sympy_max_tree: int = _limit(

@@ -161,8 +161,9 @@ def render_case(cr: CaseRun, gradients: pd.DataFrame, costs: pd.DataFrame,
     value_row.append(ref.details.value_exact if ref is not None and ref.details else None)
     value_row.append(case.expect.value if case.expect else None)
     rows.append(value_row)
+    by_variable = {v: sub.set_index("method") for v, sub in g.groupby("variable", sort=False)}
     for var in case.wrt:
-        sub = g[g["variable"] == var].set_index("method")
+        sub = by_variable.get(var, g.iloc[0:0].set_index("method"))
         row: list[object] = [f"∂f/∂{var}"] + [sub.loc[m, "gradient"] for m in methods]
         row.append(sub["reference_exact"].iloc[0] if len(sub) else None)
         row.append(case.expect.gradient.get(var) if case.expect else None)

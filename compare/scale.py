@@ -312,11 +312,12 @@ def summary_page(sizes: Sequence[int] = SUMMARY_SIZES) -> dict[str, "str | bytes
     return {SUMMARY_PAGE: text, **files}
 
 
-def plot(df: pd.DataFrame, path: Any, counts_only: bool = False) -> Any:
+def plot(df: pd.DataFrame, path: Any, counts_only: bool = False,
+         fmt: Optional[str] = None) -> Any:
     """Counts and seconds against n on a log scale, one line per method; predicted dashed.
 
-    Writes SVG (reproducible: fixed hash salt, no date) or PNG, by the file's extension; `path`
-    may also be a binary file object (SVG).  `counts_only` leaves out the timing panel, so the
+    Writes SVG (reproducible: fixed hash salt, no date), PNG or PDF: `fmt`, else the file's
+    extension; `path` may also be a binary file object (SVG unless `fmt` says otherwise).  `counts_only` leaves out the timing panel, so the
     picture is the same on every machine.
     """
     import matplotlib
@@ -356,9 +357,12 @@ def plot(df: pd.DataFrame, path: Any, counts_only: bool = False) -> Any:
             ax.grid(True, which="major", alpha=0.3)
             ax.legend(fontsize=8)
     fig.tight_layout()
-    kw: dict[str, Any] = {"format": "svg", "metadata": {"Date": None}}
-    if isinstance(path, str) and not path.lower().endswith(".svg"):
-        kw = {}
+    if fmt is None:
+        fmt = (str(path).rsplit(".", 1)[-1].lower() if isinstance(path, str) and "." in path
+               else "svg")
+    kw: dict[str, Any] = {"format": fmt}
+    if fmt == "svg":
+        kw["metadata"] = {"Date": None}
     fig.savefig(path, **kw)
     plt.close(fig)
     return path

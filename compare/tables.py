@@ -199,13 +199,23 @@ def to_json(df: pd.DataFrame) -> str:
     with exact_integers():
         text = json.dumps(records, ensure_ascii=False, indent=2)
     # Still valid JSON with the same values: only the way these characters are written changes.
-    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+    return _INVISIBLE.sub(lambda m: _json_escape(m.group()), text) + "\n"
+
+
+def _json_escape(ch: str) -> str:
+    """`\\uXXXX` for one character; a pair of surrogate escapes beyond the BMP, as JSON has."""
+    code = ord(ch)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters JSON may carry raw but a terminal or an editor would obey: bidi controls,
 # invisible format characters, C1 controls, line and paragraph separators.
-_INVISIBLE = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+_INVISIBLE = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
+                        "\ufff9-\ufffb\U000e0000-\U000e007f]")
 
 
 def csv_text(value: str) -> str:
@@ -234,6 +244,19 @@ def to_csv(df: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
+def _readable(value: Any) -> Any:
+    """A cell for the terminal table: text with control characters shown as U+XXXX, counts
+    past 10^15 as `≈ 1.18 × 10^21 (22 digits)` (pandas would print every digit, or refuse past
+    4,300)."""
+    from .fmt import EXACT_BELOW, count_text
+
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= EXACT_BELOW:
+        return count_text(value)
+    return value
+
+
 def render(df: pd.DataFrame, fmt: str) -> str:
     """A table as text: csv, json (exact), markdown, or an aligned terminal table."""
     if fmt == "csv":
@@ -244,7 +267,7 @@ def render(df: pd.DataFrame, fmt: str) -> str:
         from .markdown import md_table
 
         return md_table(df.values.tolist(), list(df.columns)) + "\n"
-    shown = df.map(lambda v: printable(v) if isinstance(v, str) else v)
+    shown = df.map(_readable)
     with pd.option_context("display.max_rows", None, "display.max_columns", None,
                            "display.width", 200, "display.max_colwidth", 40):
         return shown.to_string(index=False) + "\n"

@@ -105,6 +105,7 @@ def _editor_lines(text: str) -> Callable[[Any], int]:
 
 
 FLOW_DEPTH_CEILING = 100
+_COMPACT_DASHES = re.compile(r"(?:- +)*")
 _BLOCK_SCALAR = re.compile(r"(?:^|[\s:-])[|>][-+0-9]*\s*$")
 _QUOTE_MAY_START_AFTER = set(":-[{,?")
 # Outside any flow collection a bracket opens one only where a value starts; elsewhere it is
@@ -132,6 +133,11 @@ def flow_nesting_problem(text: str, max_depth: int) -> Optional[tuple[int, int]]
             if not stripped or indent > block_indent:
                 continue
             block_indent = -1
+        # Block sequences written compactly ("- - - x") nest one level per dash; their depth
+        # slows PyYAML the same way (it pops from the front of a list per level).
+        dashes = len(_COMPACT_DASHES.match(stripped).group()) // 2 if depth == 0 else 0
+        if dashes + indent // 2 > max_depth:
+            return line_no, dashes + indent // 2
         quote = ""
         previous = ""
         i, n = 0, len(line)
@@ -221,8 +227,8 @@ def read_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> Node:
     ceiling = max(FLOW_DEPTH_CEILING, max_depth)
     deep = flow_nesting_problem(text, ceiling) if isinstance(text, str) else None
     if deep is not None:
-        raise CaseError(f"brackets nested deeper than {ceiling} levels: not parsed "
-                        f"(max_yaml_depth is {max_depth})", file=file, line=deep[0])
+        raise CaseError(f"nested deeper than {ceiling} levels: not parsed (max_yaml_depth is "
+                        f"{max_depth})", file=file, line=deep[0])
     editor_line = _editor_lines(text)
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):

@@ -386,3 +386,140 @@ def test_limits_out_of_range_are_one_line(tmp_path, lib, pair, needle):
     proc = gc("check", "--cases", str(lib), "--limit", pair, cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1 and needle in proc.stderr, proc.stderr
+
+
+# -- found by an independent attack on this round's fixes ------------------------------------------
+def test_the_default_terminal_table_shows_huge_counts_short(tmp_path):
+    step = "*".join(["P"] * 16)
+    (tmp_path / "c.yaml").write_text("cases:\n" + steps_case("h", "x * y", step, 4000,
+                                                             "{x: 0.5, y: 0.5}") + GOOD)
+    for table in ("cases", "costs"):
+        proc = gc("run", "--cases", "c.yaml", "--table", table, "--methods", "naive,backprop",
+                  cwd=tmp_path)
+        assert proc.returncode == 0 and "digits)" in proc.stdout, proc.stderr
+        assert "good" in proc.stdout
+
+
+def test_descend_with_naive_counts_beyond_int64(tmp_path):
+    text = ("cases:\n" + steps_case("h70", "x * 0.5", "P * P", 70, "{x: 0.9}")
+            + "    parameters: [x]\n")
+    (tmp_path / "c.yaml").write_text(text)
+    proc = gc("descend", "h70", "--cases", "c.yaml", "--method", "naive", "--steps", "2",
+              "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_megabyte_of_compact_dashes_is_refused_before_parsing():
+    import time
+
+    text = "cases:\n" + GOOD + "  - name: d\n    expression: x\n    at: {x: 1}\n" \
+        "    tags:\n      " + "- " * 499_990 + "x\n"
+    t0 = time.perf_counter()
+    _, errors = load_text(text, "f.yaml")
+    assert time.perf_counter() - t0 < 5      # a hang guard, not a benchmark
+    assert [str(e) for e in errors] == [
+        "f.yaml:10: nested deeper than 100 levels: not parsed (max_yaml_depth is 12)"]
+
+
+def test_stale_cleanup_never_follows_a_linked_folder(tmp_path, lib):
+    from compare.files import OutputFolder
+
+    out = OutputFolder(tmp_path / "rep")
+    out.write_all({"handouts/a.md": "x", "README.md": "1"})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "a.md").write_text("a user's file")
+    import shutil
+
+    shutil.rmtree(tmp_path / "rep" / "handouts")
+    (tmp_path / "rep" / "handouts").symlink_to(elsewhere)
+    out.write_all({"README.md": "2"}, stale_under=("handouts/",))
+    assert (elsewhere / "a.md").read_text() == "a user's file"
+
+
+def test_a_file_where_a_folder_is_needed_is_refused_before_anything_changes(tmp_path):
+    from compare.errors import GradcompareError
+    from compare.files import MANIFEST, OutputFolder
+
+    out = OutputFolder(tmp_path / "rep")
+    out.write_all({"README.md": "old", "cases/a.md": "a", "handouts/h.md": "h"})
+    import shutil
+
+    shutil.rmtree(tmp_path / "rep" / "handouts")
+    (tmp_path / "rep" / "handouts").write_text("mine")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "rep").rglob("*") if p.is_file()}
+    with pytest.raises(GradcompareError, match="a file where gradcompare needs a folder"):
+        out.write_all({"README.md": "new", "cases/b.md": "b", "handouts/h.md": "h"},
+                      stale_under=("cases/",))
+    after = {p.name: p.read_bytes() for p in (tmp_path / "rep").rglob("*") if p.is_file()}
+    assert after == before and MANIFEST in after
+
+
+def test_a_killed_runs_staging_folder_is_removed_by_the_next_run(tmp_path):
+    from compare.files import OutputFolder
+
+    (tmp_path / "rep" / ".gradcompare-staging-abc123" / "cases").mkdir(parents=True)
+    (tmp_path / "rep" / ".gradcompare-staging-abc123" / "cases" / "x.md").write_text("x")
+    OutputFolder(tmp_path / "rep").write_all({"README.md": "1"})
+    assert not [p for p in (tmp_path / "rep").iterdir() if p.name.startswith(".gradcompare-st")]
+
+
+@pytest.mark.parametrize("argv", [
+    ["handout", "good", "--lang", "en", "--out", "TARGET"],
+    ["descend", "good", "--plot", "TARGET.svg"],
+    ["scale", "chain", "--sizes", "1:2", "--no-memory", "--plot", "TARGET.svg"],
+])
+def test_output_files_are_never_devices_pipes_or_links(tmp_path, lib, argv):
+    import os
+
+    for kind in ("fifo", "link", "empty"):
+        target = tmp_path / f"t-{kind}"
+        if kind == "fifo":
+            os.mkfifo(target)
+        elif kind == "link":
+            (tmp_path / "real").write_text("keep")
+            target.symlink_to(tmp_path / "real")
+        name = "" if kind == "empty" else str(target)
+        args = [a.replace("TARGET.svg", name + ".svg" if name else "").replace("TARGET", name)
+                for a in argv]
+        if kind != "empty" and args[-1].endswith(".svg"):
+            os.rename(target, tmp_path / (target.name + ".svg"))
+        if "scale" not in args:
+            args += ["--cases", str(lib)]
+        proc = gc(*args, cwd=tmp_path)
+        assert proc.returncode == 2, (kind, args, proc.stdout, proc.stderr)
+        assert "Traceback" not in proc.stderr
+    assert (tmp_path / "real").read_text() == "keep"
+
+
+def test_a_description_starting_with_a_line_break_stays_a_paragraph():
+    from compare.escape import md_paragraph
+
+    import markdown as md
+
+    for text in ("\n---", "\r1986. x", "\n- item", "\n\n    code block"):
+        html = md.markdown(md_paragraph(text))
+        assert html.startswith("<p>") and "<hr" not in html and "<ol" not in html, html
+
+
+def test_json_writes_every_invisible_character_as_an_escape():
+    import pandas as pd
+
+    from compare.tables import to_json
+
+    text = to_json(pd.DataFrame([{"t": "a\ufff9b\U000e0041c\u202ed"}]))
+    assert all(ch not in text for ch in "\ufff9\U000e0041\u202e")
+    assert json.loads(text)[0]["t"] == "a\ufff9b\U000e0041c\u202ed"
+
+
+@pytest.mark.parametrize("head", ["title: !!str x\n", "title: &a x\n", 'title: "\\ud800"\n',
+                                  "title: a\ntitle: b\n", "<<: {a: 1}\n", "? [a]\n: 1\n"])
+def test_file_level_constructs_keep_the_cases(head):
+    cases, errors = load_text(head + "cases:\n" + GOOD, "f.yaml")
+    assert [c.name for c in cases] == ["good"] and len(errors) == 1, [str(e) for e in errors]
+
+
+def test_a_closed_pipe_is_quiet(tmp_path, lib):
+    proc = subprocess.run(f"{sys.executable} -m compare list --cases {lib} | head -c 10",
+                          shell=True, capture_output=True, text=True, timeout=60)
+    assert "Broken pipe" not in proc.stderr and "Traceback" not in proc.stderr

@@ -164,7 +164,7 @@ EXPECTED = {
     'duplicate-key': (CaseError, "demo.yaml:3: duplicate key 'cases' (first at line 1)"),
     'complex-key': (CaseError, 'demo.yaml:1: a mapping key must be plain text'),
     'too-deep': (CaseError, 'demo.yaml:1: title[0][0][0][0][0][0][0][0][0][0][0]: nesting deeper than 12 levels (max_yaml_depth)'),
-    'unclosed-brackets': (CaseError, 'demo.yaml:2: brackets nested deeper than 100 levels: not parsed (max_yaml_depth is 12)'),
+    'unclosed-brackets': (CaseError, 'demo.yaml:2: nested deeper than 100 levels: not parsed (max_yaml_depth is 12)'),
     'lone-surrogate': (CaseError, 'demo.yaml:1: title: text with U+DC80, a lone surrogate (not a character); write the character itself'),
     'file-is-list': (CaseError, 'demo.yaml:1: file: expected a mapping, got a list'),
     'file-is-text': (CaseError, "demo.yaml:1: file: expected a mapping, got 'hello'"),

@@ -154,11 +154,12 @@ def plot_format(path: Optional[str]) -> Optional[str]:
     a long run must not end in a refusal."""
     if path is None:
         return None
+    from ..files import check_output_file
+
     fmt = Path(path).suffix.lstrip(".").lower() or "svg"
     if fmt not in PLOT_FORMATS:
         raise GradcompareError(f"--plot writes .svg, .png or .pdf, not '.{fmt}'")
-    if Path(path).is_dir():
-        raise GradcompareError(f"--plot {path}: a folder; --plot names a file")
+    check_output_file(path, "--plot")
     return fmt
 
 

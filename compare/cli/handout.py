@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import GradcompareError
 from ..fmt import plural
-from .common import EXIT_INVALID, EXIT_OK, load_selected, print_errors
+from .common import EXIT_INVALID, EXIT_OK, Progress, load_selected, print_errors
 
 READS_CASES = True
 LANGUAGES = ("en", "vi")          # compare.handout.LANGUAGES, without importing it
@@ -45,8 +45,8 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..engine import run_case
-    from ..files import write_atomic
+    from ..engine import run_library
+    from ..files import check_output_file, write_atomic
     from ..handout import PAGE_BREAK, render, write_handouts
 
     if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
@@ -61,26 +61,26 @@ def main(args: argparse.Namespace) -> int:
     if not library.cases:
         raise GradcompareError("no cases selected")
     langs = [args.lang] if args.lang else list(LANGUAGES)
+    if args.out is not None and args.out != "-":
+        check_output_file(args.out, "--out")   # before any work
     if args.out and (len(library.cases) != 1 or len(langs) != 1):
         raise GradcompareError(f"--out writes one handout: select one case and one "
                                f"language (--lang {' or --lang '.join(LANGUAGES)}); "
                                f"selected {len(library.cases)} case(s), {len(langs)} "
                                f"language(s)")
-    runs = [run_case(case, limits=limits, record=True) for case in library.cases]
+    # The whole selection at once: SymPy on every core, under the library-wide budget.
+    runs = run_library(library, limits=limits, record=True,
+                       progress=Progress("handout")).runs
     status = EXIT_INVALID if library.errors else EXIT_OK
     if args.out:
         page, key = render(runs[0], langs[0], args.exercise, args.lr)
         if args.out == "-":
             sys.stdout.write(page + (f"\n{PAGE_BREAK}\n\n{key}" if key else ""))
             return status
-        out = Path(args.out)
-        for path in (out, out.with_name(f"{out.stem}.answers{out.suffix or '.md'}")):
-            if path.is_symlink():
-                raise GradcompareError(f"--out {path}: a symbolic link; gradcompare does not "
-                                       f"write through or replace links")
-            if path.is_dir():
-                raise GradcompareError(f"--out {path}: a folder; --out names a file "
-                                       f"(--dir names a folder)")
+        out = check_output_file(args.out, "--out")
+        if key is not None:
+            check_output_file(out.with_name(f"{out.stem}.answers{out.suffix or '.md'}"),
+                              "--out")
         write_atomic(out, page)
         written = [out]
         if key is not None:

@@ -53,7 +53,7 @@ def main(args: argparse.Namespace) -> int:
     if args.family is None:
         raise GradcompareError("scale needs a FAMILY (or --summary); families: "
                                + ", ".join(FAMILY_NAMES))
-    plot_format(args.plot)   # a wrong suffix is refused before the sweep, not after it
+    fmt = plot_format(args.plot)   # a wrong suffix or target is refused before the sweep
     sizes = scale.parse_sizes(args.sizes)
     methods = chosen_methods(args)
     fams = list(FAMILY_NAMES) if args.family == "all" else [args.family]
@@ -69,7 +69,13 @@ def main(args: argparse.Namespace) -> int:
         print()
         print(scale.growth_text(df))
         print(f"({time.perf_counter() - t0:.1f} s)")
-    if args.plot:
-        scale.plot(df, args.plot)
+    if args.plot and fmt:
+        import io
+
+        from ..files import write_atomic
+
+        buf = io.BytesIO()
+        scale.plot(df, buf, fmt=fmt)
+        write_atomic(Path(args.plot), buf.getvalue())
         print(f"wrote {args.plot}", file=sys.stderr)
     return EXIT_OK
