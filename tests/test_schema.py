@@ -158,6 +158,10 @@ def test_docs_limits_table_lists_every_limit_with_its_default():
     assert list(rows) == Limits.names()
     for name, shown in rows.items():
         assert float(shown.replace(",", "")) == getattr(Limits(), name), name
+    ranges = dict(re.findall(r"^\| `(\w+)` \| [\d,.]+ \| ([^|]+) \|", table, flags=re.M))
+    for name, shown in ranges.items():
+        expected = Limits.range_text(name).replace("between ", "").replace(" and ", " to ")
+        assert shown.strip() == expected, name
 
 
 def test_docs_describe_every_field():
