@@ -539,8 +539,6 @@ def run(case: Case, optimizers: Sequence[str] = OPTIMIZERS, steps: int = 100,
 # -- views' data: the table and the plots --------------------------------------------------------
 def table(trajectories: Sequence[Trajectory]):
     """The tidy trajectory table: one row per (optimizer, step)."""
-    import pandas as pd
-
     params = trajectories[0].parameters if trajectories else []
     records = []
     for tr in trajectories:

@@ -22,7 +22,7 @@ from .graph import Graph
 from .limits import DEFAULT_LIMITS, Limits
 from .methods import METHODS
 from .tangent import one_sided
-from .result import DOMAIN, HAS_GRADIENT, NONDIFFERENTIABLE, NONFINITE, OK, OVERFLOW, Result
+from .result import DOMAIN, HAS_GRADIENT, NONFINITE, OK, OVERFLOW, Result
 
 # Statuses saying a method found the function or its derivative undefined at the point.
 FAILED_AT_POINT = (DOMAIN, OVERFLOW, NONFINITE)

@@ -12,7 +12,6 @@ and times against n on a log scale.  `gradcompare scale FAMILY --sizes 1:30` is 
 from __future__ import annotations
 
 import math
-import time
 import tracemalloc
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
 

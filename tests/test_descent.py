@@ -20,7 +20,6 @@ import pytest
 
 from compare import descent
 from compare.cases import load_library, load_text
-from compare.cli import main
 from compare.methods import METHODS
 
 ROOT = Path(__file__).resolve().parent.parent

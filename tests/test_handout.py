@@ -1,6 +1,5 @@
 """Lecture handouts: the lecture's numbers in both languages, the catalogs, the rendering, the CLI."""
 
-import argparse
 import ast
 import itertools
 import json

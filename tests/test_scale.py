@@ -1,6 +1,5 @@
 """The builder, the families and the cost-growth study: counts, growth, the table, the command."""
 
-import argparse
 import math
 
 import pytest

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 
 from ..errors import rejected_count
-from .common import (EXIT_FAILED, EXIT_INVALID, EXIT_OK, Progress, chosen_methods,
-                     jobs_option, library_line, load_selected, methods_option, print_errors,
-                     require_cases, text_table)
+from .common import (EXIT_FAILED, EXIT_INVALID, EXIT_OK, jobs_option, methods_option,
+                     print_errors, run_selected, text_table)
 
 READS_CASES = True
 HELP = "Regression test: do all methods agree and match `expect`?"
@@ -29,15 +28,9 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..engine import Verdict, run_library
+    from ..engine import Verdict
 
-    library, limits = load_selected(args)
-    require_cases(library, args)
-    line = library_line(args)
-    if line:
-        print(line)
-    run = run_library(library, chosen_methods(args), limits, progress=Progress("check"),
-                      jobs=args.jobs)
+    run = run_selected(args, "check")
     tally = {v: 0 for v in Verdict}
     rows = []
     for cr in run.runs:

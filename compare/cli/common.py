@@ -123,6 +123,22 @@ def library_line(args: argparse.Namespace) -> Optional[str]:
     return f"cases from {shown} (not the bundled library)"
 
 
+def run_selected(args: argparse.Namespace, label: str, record: bool = False,
+                 note_to=None):
+    """The selected cases, every chosen method run on them: the common start of `run`,
+    `check` and `report`.  The 'not the bundled library' line goes to `note_to` (stdout by
+    default; `run` keeps stdout for its table)."""
+    from ..engine import run_library
+
+    library, limits = load_selected(args)
+    require_cases(library, args)
+    line = library_line(args)
+    if line:
+        print(line, file=note_to or sys.stdout)
+    return run_library(library, chosen_methods(args), limits, progress=Progress(label),
+                       jobs=args.jobs, record=record)
+
+
 def require_cases(library, args: argparse.Namespace) -> None:
     """A command over nothing must not pass: a mistyped --tag or an empty file is a mistake."""
     if not library.cases and not library.errors:

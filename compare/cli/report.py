@@ -7,8 +7,8 @@ from pathlib import Path
 
 from ..errors import rejected_count
 from ..fmt import plural
-from .common import (EXIT_INVALID, EXIT_OK, Progress, chosen_methods, jobs_option,
-                     library_line, load_selected, methods_option, print_errors, require_cases)
+from .common import (EXIT_INVALID, EXIT_OK, jobs_option, methods_option, print_errors,
+                     run_selected)
 
 READS_CASES = True
 HELP = "Write markdown reports: an index, a page per case, and the lecture cases' handouts."
@@ -29,16 +29,10 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..engine import Verdict, run_library
+    from ..engine import Verdict
     from ..report import write_report
 
-    library, limits = load_selected(args)
-    require_cases(library, args)
-    line = library_line(args)
-    if line:
-        print(line)
-    run = run_library(library, chosen_methods(args), limits, progress=Progress("report"),
-                      jobs=args.jobs, record=True)
+    run = run_selected(args, "report", record=True)
     out = Path(args.out)
     written, skipped = write_report(run, out, handout_tag=args.handouts or None)
     verdicts = [cr.verdict for cr in run.runs]

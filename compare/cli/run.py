@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from ..errors import rejected_count
-from .common import (EXIT_INVALID, EXIT_OK, Progress, chosen_methods, jobs_option,
-                     library_line, load_selected, methods_option, print_errors, require_cases)
+from .common import (EXIT_INVALID, EXIT_OK, jobs_option, methods_option, print_errors,
+                     run_selected)
 
 READS_CASES = True
 HELP = "Run every method on the cases and print a table."
@@ -28,16 +28,9 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..engine import run_library
     from ..tables import TABLES, render
 
-    library, limits = load_selected(args)
-    require_cases(library, args)
-    line = library_line(args)
-    if line:
-        print(line, file=sys.stderr)
-    run = run_library(library, chosen_methods(args), limits, progress=Progress("run"),
-                      jobs=args.jobs)
+    run = run_selected(args, "run", note_to=sys.stderr)
     if run.runs:
         sys.stdout.write(render(TABLES[args.table](run), args.format))
     if run.errors:
