@@ -120,6 +120,21 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], fold_note: str
     return "\n".join(lines)
 
 
+def _folded(items: Sequence) -> Iterator:
+    """The items a long table shows (head and tail), with None where the fold row goes:
+    cells are then built for the shown rows only, not for a hundred thousand hidden ones."""
+    if len(items) <= MAX_ROWS:
+        yield from items
+        return
+    yield from items[:HEAD_ROWS]
+    yield None
+    yield from items[-TAIL_ROWS:]
+
+
+def _fold_row(fold_note: str, total: int, width: int) -> list[str]:
+    return [fold_note.format(n=total - HEAD_ROWS - TAIL_ROWS)] + [""] * (width - 1)
+
+
 def _factor(x: float) -> str:
     """A number as a factor of a product: negatives in parentheses."""
     text = format_number(x)
@@ -198,8 +213,10 @@ def _section_forward(c: _Ctx) -> list[str]:
     msg, graph = c.msg, c.graph
     lines = [f"## {msg('s2_heading')}", "", msg("s2_intro"), ""]
     rows = []
-    for i in range(len(graph)):
-        if i not in c.names or graph.is_leaf(i):
+    nodes = [i for i in range(len(graph)) if i in c.names and not graph.is_leaf(i)]
+    for i in _folded(nodes):
+        if i is None:
+            rows.append(_fold_row(msg("fold_rows"), len(nodes), 4))
             continue
         inputs = ", ".join(
             md_cell(c.name(k)) if k in graph.exact and c.name(k) == format_number(c.values[k])
@@ -335,7 +352,11 @@ def _section_backprop(c: _Ctx) -> list[str]:
     lines = [f"## {msg('s4_heading')}", "",
              msg("s4_intro", seed=md_cell(f"{_d('f', c.name(out))} = 1")), ""]
     rows = []
-    for k, r in enumerate(c.rows, 1):
+    for item in _folded(list(enumerate(c.rows, 1))):
+        if item is None:
+            rows.append(_fold_row(msg("fold_rows"), len(c.rows), 7))
+            continue
+        k, r = item
         parent, child = c.name(r.parent), c.name(r.child)
         prim = OPS[graph.op[r.parent]]
         args = [c.name(a) for a in graph.args(r.parent)]
