@@ -136,7 +136,7 @@ def _serve(conn: Connection, inherited: list[Connection], parent_pid: int,
             except (EOFError, OSError):
                 return   # the parent closed the pool or died
             try:
-                task = pickle.loads(data)
+                task = pickle.loads(data)   # safe: our own parent's bytes over our own pipe
             except Exception as err:   # e.g. a function defined after this worker was forked
                 conn.send((_RESEND, _describe(err), True))
                 return

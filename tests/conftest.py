@@ -16,3 +16,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.path.name in ONE_WORKER_PER_MODULE:
             item.add_marker(pytest.mark.xdist_group(item.path.stem))
+
+
+@pytest.fixture
+def unreadable_subfolders(monkeypatch: pytest.MonkeyPatch):
+    """Make every folder named `sub` unlistable for compare.cases, as a folder without read
+    permission is (tests run as root, which reads everything, so it is simulated)."""
+    import errno
+    import os
+
+    from compare import cases
+
+    real_walk = os.walk
+
+    def walk(top, onerror=None, **kw):
+        for item in real_walk(top, onerror=onerror, **kw):
+            if os.path.basename(item[0]) == "sub" and onerror:
+                onerror(PermissionError(errno.EACCES, "Permission denied", item[0]))
+                continue
+            yield item
+
+    monkeypatch.setattr(cases.os, "walk", walk)

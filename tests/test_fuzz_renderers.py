@@ -13,7 +13,7 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-import sympy  # noqa: F401  (imported here, so the forked SymPy workers start warm)
+import sympy  # noqa: F401  # imported here, so the forked SymPy workers start warm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

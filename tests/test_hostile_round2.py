@@ -268,24 +268,11 @@ def test_ctrl_c_during_the_swap_lands_after_the_whole_report(tmp_path, monkeypat
     assert not [p for p in (tmp_path / "rep").iterdir() if p.name.startswith(".gradcompare-st")]
 
 
-def test_an_unreadable_subfolder_is_named(tmp_path, monkeypatch):
-    import errno
-    import os
-
+def test_an_unreadable_subfolder_is_named(tmp_path, unreadable_subfolders):
     from compare import cases
 
     (tmp_path / "lib" / "sub").mkdir(parents=True)
     (tmp_path / "lib" / "ok.yaml").write_text(LECTURE)
-    real_walk = os.walk
-
-    def walk(top, onerror=None, **kw):
-        for item in real_walk(top, onerror=onerror, **kw):
-            if item[0].endswith("sub") and onerror:
-                onerror(PermissionError(errno.EACCES, "Permission denied", item[0]))
-                continue
-            yield item
-
-    monkeypatch.setattr(cases.os, "walk", walk)
     library = cases.load_library(tmp_path / "lib")
     assert [c.name for c in library.cases] == ["good"]
     assert len(library.errors) == 1 and "Permission denied" in str(library.errors[0])

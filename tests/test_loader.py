@@ -411,34 +411,21 @@ def _templates(module) -> list[str]:
     return [t.strip(" ;:'") for t in found if t.strip(" ;:'")]
 
 
-def _unreadable_folder_errors(tmp_path, monkeypatch):
-    """load_library on a folder whose subfolder cannot be listed (simulated: root reads all)."""
-    import errno
-
+def _unreadable_folder_errors(tmp_path, request):
+    """load_library on a folder whose subfolder cannot be listed (conftest simulates it)."""
     lib = tmp_path / "unreadable"
     (lib / "sub").mkdir(parents=True)
-    real_walk = os.walk
-
-    def walk(top, onerror=None, **kw):
-        for item in real_walk(top, onerror=onerror, **kw):
-            if item[0].endswith("sub") and onerror:
-                onerror(PermissionError(errno.EACCES, "Permission denied", item[0]))
-                continue
-            yield item
-
-    monkeypatch.setattr(cases_module.os, "walk", walk)
-    errors = load_library(lib).errors
-    monkeypatch.setattr(cases_module.os, "walk", real_walk)
-    return errors
+    request.getfixturevalue("unreadable_subfolders")
+    return load_library(lib).errors
 
 
-def test_every_loader_message_is_tested(tmp_path, monkeypatch):
+def test_every_loader_message_is_tested(tmp_path, monkeypatch, request):
     monkeypatch.chdir(tmp_path)
     produced = [m for _, m in EXPECTED.values()]
     for messages in file_level_messages(tmp_path).values():
         produced += messages
     produced.append("input too large to process (RecursionError)")
-    produced += [str(e) for e in _unreadable_folder_errors(tmp_path, monkeypatch)]
+    produced += [str(e) for e in _unreadable_folder_errors(tmp_path, request)]
     text = "\n".join(produced)
     templates = _templates(cases_module) + _templates(yamlread_module)
     assert len(templates) > 40
