@@ -28,7 +28,7 @@ from compare.tables import TABLES, render as render_table
 from test_fuzz import expressions
 
 # Each example writes a whole report with its plot: fewer than the parser fuzzers run.
-EXAMPLES = int(os.environ.get("GRADCOMPARE_FUZZ_EXAMPLES", "150")) // 6
+EXAMPLES = int(os.environ.get("GRADCOMPARE_FUZZ_EXAMPLES", "150")) // 10
 LIMITS = Limits(max_expression_chars=2_000, max_nodes=5_000, naive_budget=20_000,
                 sympy_seconds=2, sympy_total_seconds=4)
 HOSTILE_TEXT = st.sampled_from([

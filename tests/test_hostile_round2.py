@@ -74,8 +74,9 @@ def test_2_to_the_70_paths_survive_run_report_and_keep_the_good_case(tmp_path):
 
 
 def test_counts_beyond_4300_digits_survive_check_json_and_report(tmp_path):
-    step = "*".join(["P"] * 10)
-    (tmp_path / "c.yaml").write_text("cases:\n" + steps_case("big", "x + 0", step, 4400,
+    # Each step is three shared products, (P·P)·(P·P) squared: 8 times the paths of the last.
+    step = "((P*P)*(P*P))*((P*P)*(P*P))"
+    (tmp_path / "c.yaml").write_text("cases:\n" + steps_case("big", "x + 0", step, 4800,
                                                              "{x: 1}") + GOOD, encoding="utf-8")
     proc = gc("check", "--cases", "c.yaml", "--allow-unverified", cwd=tmp_path)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
@@ -83,7 +84,7 @@ def test_counts_beyond_4300_digits_survive_check_json_and_report(tmp_path):
     proc = gc("run", "--cases", "c.yaml", "--table", "cases", "--format", "json", cwd=tmp_path)
     with exact_integers():
         big = next(r for r in json.loads(proc.stdout) if r["case"] == "big")
-    assert digit_count(big["paths"]) == 4401           # 10^4400 paths, every digit
+    assert big["paths"] == 8**4800 and digit_count(big["paths"]) == 4335   # every digit
     proc = gc("report", "--cases", "c.yaml", "--out", "rep", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
 

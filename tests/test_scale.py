@@ -136,7 +136,7 @@ def test_sweep_logistic_sympy_swell():
 
 def test_sympy_skipped_after_timeout():
     df = sweep("lattice", [3, 40, 41], methods=["sympy"],
-               limits=Limits(sympy_seconds=4.0, sympy_max_tree=10**30), memory=False)
+               limits=Limits(sympy_seconds=2.0, sympy_max_tree=10**30), memory=False)
     st = list(df.status)
     assert st[0] == "ok" and st[1] == "timeout" and st[2] == "skipped"
 
