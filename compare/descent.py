@@ -36,7 +36,7 @@ from .forward import forward
 from .graph import Graph
 from .limits import DEFAULT_LIMITS, Limits
 from .primitives import CONST, OPS, VAR
-from .result import HAS_GRADIENT, NONFINITE, OVERFLOW
+from .result import DOMAIN, HAS_GRADIENT, NONFINITE, OVERFLOW
 
 OPTIMIZERS = ("gd", "sgd", "momentum", "rmsprop", "adam")
 # Each optimizer's settings and their defaults (torch.optim's; lr None: see `learning_rate`).
@@ -438,8 +438,13 @@ class Trajectory:
 
 def descend(objective: Objective, config: Config, steps: int, method: str = "backprop",
             seed: int = 0, limits: Limits = DEFAULT_LIMITS,
-            progress: Optional[Callable[[int, int, str], None]] = None) -> Trajectory:
-    """Run one optimizer for `steps` updates (fewer when it diverges or stops)."""
+            progress: Optional[Callable[[int, int, str], None]] = None,
+            cache: Optional[dict] = None) -> Trajectory:
+    """Run one optimizer for `steps` updates (fewer when it diverges or stops).
+
+    `cache` (shared by `run` across optimizers) keeps the full-batch answers by point: every
+    optimizer starts at the same θ, and a method that timed out there is not asked again.
+    """
     from .methods import METHODS
 
     if steps < 1 or steps > MAX_STEPS:
@@ -460,8 +465,17 @@ def descend(objective: Objective, config: Config, steps: int, method: str = "bac
         point = dict(zip(params, theta))
         batch = None if full else next(order) if t < steps else None
         if full:
-            r = differentiate(objective.graph, point, params, limits)
+            key = tuple(theta)
+            r = cache.get(key) if cache is not None else None
+            if r is None:
+                r = differentiate(objective.graph, point, params, limits)
+                if cache is not None:
+                    cache[key] = r
             loss, loss_note = r.value, r.note
+            if loss is None and r.status not in _UNDEFINED_AT_POINT:
+                # The method gave up (a SymPy timeout, over budget): J itself may be fine.
+                fw = forward(objective.graph, point)
+                loss, loss_note = fw.value, fw.message
         else:
             fw = forward(objective.graph, point)
             loss, loss_note = fw.value, fw.message
@@ -507,6 +521,9 @@ def descend(objective: Objective, config: Config, steps: int, method: str = "bac
     return trajectory
 
 
+_UNDEFINED_AT_POINT = (DOMAIN, OVERFLOW, NONFINITE)
+
+
 def _diverged(t: int, params: Sequence[str], note: str, spent: Optional[int],
               theta: Optional[dict[str, float]] = None) -> Step:
     return Step(t, theta or {p: math.nan for p in params}, math.nan, None, None, spent,
@@ -532,7 +549,8 @@ def run(case: Case, optimizers: Sequence[str] = OPTIMIZERS, steps: int = 100,
         raise GradcompareError(f"a batch of {batch} rows, but {case.name} has "
                                f"{objective.rows} data row{'s' if objective.rows != 1 else ''}")
     configs = configure(objective, optimizers, lr, batch, overrides)
-    return objective, [descend(objective, c, steps, method, seed, limits, progress)
+    cache: dict = {}
+    return objective, [descend(objective, c, steps, method, seed, limits, progress, cache)
                        for c in configs]
 
 

@@ -511,3 +511,25 @@ def test_a_closed_pipe_is_quiet(tmp_path, lib):
     proc = subprocess.run(f"{sys.executable} -m compare list --cases {lib} | head -c 10",
                           shell=True, capture_output=True, text=True, timeout=60)
     assert "Broken pipe" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_descend_asks_a_failing_method_once_and_names_its_status(monkeypatch):
+    """A SymPy timeout at the start is one timeout for every optimizer, not five, and it is
+    `timeout` (with J still evaluated), not `diverged`."""
+    from compare import descent, methods
+    from compare.result import TIMEOUT, Result
+
+    calls = []
+
+    def times_out(graph, point, wrt, limits=None):
+        calls.append(dict(point))
+        return Result("sympy", None, {v: None for v in wrt}, counts=None, status=TIMEOUT,
+                      note="SymPy did not finish within 8 s")
+
+    monkeypatch.setitem(methods.METHODS, "sympy", times_out)
+    cases, _ = load_text("cases:\n  - name: q\n    expression: (x - 3)**2\n    at: {x: 1}\n"
+                         "    parameters: [x]\n")
+    _, trajectories = descent.run(cases[0], steps=3, method="sympy")
+    assert len(calls) == 1
+    for tr in trajectories:
+        assert [s.status for s in tr.steps] == ["timeout"] and tr.steps[0].loss == 4.0
