@@ -105,6 +105,10 @@ class Run:
     def count(self, verdict: Verdict) -> int:
         return sum(cr.verdict is verdict for cr in self.runs)
 
+    def verdicts_text(self) -> str:
+        """`85 pass, 0 fail, 0 unverified`: the tally every command and the report print."""
+        return ", ".join(f"{self.count(v)} {v.value}" for v in Verdict)
+
 
 def gradient_agrees(result: Result, reference: Result, rel_tol: float, abs_tol: float) -> bool:
     return close(result.value, reference.value, rel_tol, abs_tol) and all(
@@ -132,15 +136,23 @@ def run_case(case: Case, methods: Sequence[str] = tuple(METHODS),
     return run
 
 
+def trace_of(run: CaseRun) -> Trace:
+    """The run's trace, recorded now (once) when `run_case` was not asked to record it."""
+    if run.trace is None:
+        case = run.case
+        run.trace = _trace(case.graph, forward(case.graph, case.at), case.wrt)
+    return run.trace
+
+
 def _trace(graph: Graph, fw: Forward, wrt: Sequence[str]) -> Trace:
     if not fw.ok:
         return Trace(None, fw.live, note=fw.message)
     s = sweep(graph, fw.values, graph.depends_bytes(list(wrt)), record=True)
-    grads = {i: g for i, g in enumerate(s.grad) if g is not None}
     if s.failed is not None:
         return Trace(fw.values, fw.live, None, s.rows,
                      note=f"the local derivative of {graph.describe(s.failed)} is undefined")
-    return Trace(fw.values, fw.live, grads, s.rows)
+    return Trace(fw.values, fw.live, {i: g for i, g in enumerate(s.grad) if g is not None},
+                 s.rows)
 
 
 def judge(run: CaseRun) -> None:
@@ -242,14 +254,10 @@ def run_library(library: Library, methods: Sequence[str] = tuple(METHODS),
 def _symbolic_all(cases: Sequence[Case], limits: Limits, jobs: Optional[int]
                   ) -> dict[int, Result]:
     """The symbolic method's answers for every case, by position."""
-    from .methods import symbolic
+    from .methods.symbolic import differentiate_many
 
-    many = getattr(symbolic, "differentiate_many", None)
-    if many is None:
-        return {k: symbolic.differentiate(c.graph, c.at, c.wrt, limits)
-                for k, c in enumerate(cases)}
     items = [(c.graph, c.at, c.wrt) for c in cases]
-    return dict(enumerate(many(items, limits, jobs=jobs)))
+    return dict(enumerate(differentiate_many(items, limits, jobs=jobs)))
 
 
 def differentiate(target: Union[Graph, Case, str], method: str = "backprop",
@@ -278,5 +286,5 @@ def differentiate(target: Union[Graph, Case, str], method: str = "backprop",
     return METHODS[method](graph, point, names, limits)
 
 
-__all__ = ["CaseRun", "Run", "Trace", "Verdict", "close", "differentiate", "judge",
+__all__ = ["CaseRun", "Run", "Trace", "Verdict", "trace_of", "close", "differentiate", "judge",
            "one_sided", "run_case", "run_library"]

@@ -35,7 +35,7 @@ from typing import Iterator, Optional, Sequence
 
 from .diagram import BLANK, MAX_NODES, mermaid, node_names, operation_text
 from .cotangent import BackRow
-from .engine import CaseRun, Trace
+from .engine import CaseRun, trace_of
 from .errors import GradcompareError
 from .escape import md_cell, md_code
 from .fmt import format_number
@@ -89,22 +89,6 @@ class Messages:
 def naive_paths(graph: Graph, name: str) -> Iterator[list[tuple[int, int]]]:
     """The paths to `name` in the naive method's order (one walk, shared with it)."""
     return graph.paths_to(name)
-
-
-def annotate(cr: CaseRun) -> tuple[Optional[list[float]], Optional[dict[int, float]]]:
-    """Node values and node gradients of a case, from the engine's trace (None where unknown).
-
-    The trace is recorded by `run_case(..., record=True)`; a CaseRun without one is traced now.
-    """
-    trace = cr.trace if cr.trace is not None else _trace_of(cr)
-    return trace.values, trace.grads
-
-
-def _trace_of(cr: CaseRun) -> Trace:
-    from .engine import _trace
-
-    cr.trace = _trace(cr.case.graph, forward(cr.case.graph, cr.case.at), cr.case.wrt)
-    return cr.trace
 
 
 # -- small rendering helpers -----------------------------------------------------------------
@@ -580,7 +564,7 @@ def _context(cr: CaseRun, lang: str, exercise: bool, lr: Optional[float]) -> _Ct
         why = f"{backprop.status}: {backprop.note}" if backprop is not None else "not run"
         raise GradcompareError(f"no handout: backpropagation gives no gradient here ({why})",
                                case=case.name, file=case.file or None, line=case.line or None)
-    trace = cr.trace if cr.trace is not None else _trace_of(cr)
+    trace = trace_of(cr)
     if trace.values is None or trace.grads is None or trace.rows is None:
         raise GradcompareError(f"no handout: {trace.note or 'no gradient at this point'}",
                                case=case.name, file=case.file or None, line=case.line or None)
@@ -628,6 +612,16 @@ def write_handouts(runs: Sequence[CaseRun], out_dir: Path, langs: Sequence[str] 
     """
     from .files import OutputFolder
 
+    files, errors = handout_set(runs, langs, exercise, lr)
+    written = OutputFolder(Path(out_dir), "--dir").write_all(files) if files else []
+    return written, errors
+
+
+def handout_set(runs: Sequence[CaseRun], langs: Sequence[str] = LANGUAGES,
+                exercise: bool = False, lr: Optional[float] = None
+                ) -> tuple[dict[str, str], list[GradcompareError]]:
+    """File name -> text for the handouts of every run in every language; a case that has no
+    handout is an error entry instead, and the others are still written."""
     files: dict[str, str] = {}
     errors: list[GradcompareError] = []
     for cr in runs:
@@ -639,9 +633,8 @@ def write_handouts(runs: Sequence[CaseRun], out_dir: Path, langs: Sequence[str] 
             errors.append(err)
             continue
         files.update(mine)
-    written = OutputFolder(Path(out_dir), "--dir").write_all(files) if files else []
-    return written, errors
+    return files, errors
 
 
-__all__ = ["BackRow", "LANGUAGES", "Messages", "annotate", "catalog", "handout_files",
+__all__ = ["BackRow", "LANGUAGES", "Messages", "catalog", "handout_files", "handout_set",
            "naive_paths", "render", "write_handouts"]

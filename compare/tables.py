@@ -157,9 +157,6 @@ def rejected_table(errors: Iterable[GradcompareError]) -> pd.DataFrame:
 TABLES = {"cases": case_table, "costs": cost_table, "gradients": gradient_table}
 
 
-FORMATS = ("table", "csv", "json", "markdown")
-
-
 def _plain(value: Any) -> Any:
     """A cell as a plain Python value for JSON: exact ints and floats, None for missing."""
     if value is None or value is pd.NA or value is pd.NaT:

@@ -31,24 +31,19 @@ def main(args: argparse.Namespace) -> int:
     from ..engine import Verdict
 
     run = run_selected(args, "check")
-    tally = {v: 0 for v in Verdict}
-    rows = []
-    for cr in run.runs:
-        tally[cr.verdict] += 1
-        if cr.verdict is not Verdict.PASS:
-            rows += [[cr.case.name, f"{cr.case.file}:{cr.case.line}", cr.verdict.value, problem]
-                     for problem in cr.problems or [cr.unverified_reason]]
+    rows = [[cr.case.name, f"{cr.case.file}:{cr.case.line}", cr.verdict.value, problem]
+            for cr in run.runs if cr.verdict is not Verdict.PASS
+            for problem in cr.problems or [cr.unverified_reason]]
     if rows:
         print(text_table(rows, ["case", "where", "verdict", "problem"], width=200))
     n = len(run.runs)
-    print(f"{n} case{'s' if n != 1 else ''} checked: {tally[Verdict.PASS]} pass, "
-          f"{tally[Verdict.FAIL]} fail, {tally[Verdict.UNVERIFIED]} unverified, "
+    print(f"{n} case{'s' if n != 1 else ''} checked: {run.verdicts_text()}, "
           f"{rejected_count(run.errors)} rejected")
     if run.errors:
         print_errors(run.errors)
         return EXIT_INVALID
-    if tally[Verdict.FAIL]:
+    if run.count(Verdict.FAIL):
         return EXIT_FAILED
-    if tally[Verdict.UNVERIFIED] and not args.allow_unverified:
+    if run.count(Verdict.UNVERIFIED) and not args.allow_unverified:
         return EXIT_FAILED
     return EXIT_OK

@@ -75,6 +75,13 @@ def common_parent() -> argparse.ArgumentParser:
     return p
 
 
+def format_option(p: argparse.ArgumentParser) -> None:
+    """--format for a printed table (compare.tables.render's formats)."""
+    p.add_argument("--format", choices=["table", "csv", "json", "markdown"], default="table",
+                   help="an aligned table (default), or csv/json with every number exact, "
+                        "or markdown")
+
+
 def methods_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--methods", metavar="M1,M2",
                    help=f"methods to run, any subset (default all: {','.join(METHOD_NAMES)})")
@@ -99,8 +106,8 @@ def chosen_methods(args: argparse.Namespace) -> list[str]:
 
 
 def load_selected(args: argparse.Namespace):
-    """The library the options select, and the limits; says on stderr which library it is
-    when it is not the bundled one."""
+    """The library the options select, and the limits (`library_line` says which library it
+    is when it is not the bundled one)."""
     from ..cases import default_cases_path, load_library
 
     limits = parse_limits(args.limit)

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from ..errors import GradcompareError
-from .common import (EXIT_INVALID, EXIT_OK, METHOD_NAMES, Progress, load_selected, plot_format,
-                     print_errors)
+from .common import (EXIT_INVALID, EXIT_OK, METHOD_NAMES, Progress, format_option,
+                     load_selected, plot_format, print_errors)
 
 READS_CASES = True
 OPTIMIZER_NAMES = ("gd", "sgd", "momentum", "rmsprop", "adam")   # compare.descent.OPTIMIZERS
@@ -54,7 +54,7 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
     p.add_argument("--plot", metavar="FILE",
                    help="draw the loss against the step (and, for two parameters, the contour "
                         "of the loss with each path) into FILE (.svg, .png or .pdf)")
-    p.add_argument("--format", choices=["table", "csv", "json", "markdown"], default="table")
+    format_option(p)
     p.set_defaults(func=main)
 
 

@@ -29,17 +29,13 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..engine import Verdict
     from ..report import write_report
 
     run = run_selected(args, "report", record=True)
     out = Path(args.out)
     written, skipped = write_report(run, out, handout_tag=args.handouts or None)
-    verdicts = [cr.verdict for cr in run.runs]
     print(f"wrote {plural(len(written), 'file')} to {out}/ ({plural(len(run.runs), 'case')}, "
-          f"{verdicts.count(Verdict.PASS)} pass, {verdicts.count(Verdict.FAIL)} fail, "
-          f"{verdicts.count(Verdict.UNVERIFIED)} unverified, "
-          f"{rejected_count(run.errors)} rejected)")
+          f"{run.verdicts_text()}, {rejected_count(run.errors)} rejected)")
     print_errors(skipped, prefix="no handout")
     print_errors(run.errors)
     return EXIT_INVALID if run.errors else EXIT_OK

@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from ..errors import rejected_count
-from .common import (EXIT_INVALID, EXIT_OK, jobs_option, methods_option, print_errors,
-                     run_selected)
+from .common import (EXIT_INVALID, EXIT_OK, format_option, jobs_option, methods_option,
+                     print_errors, run_selected)
 
 READS_CASES = True
 HELP = "Run every method on the cases and print a table."
@@ -21,7 +21,7 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
     p.add_argument("--table", choices=["cases", "costs", "gradients"], default="cases",
                    help="which table: one row per case (default), per (case, method), or per "
                         "(case, method, variable)")
-    p.add_argument("--format", choices=["table", "csv", "json", "markdown"], default="table")
+    format_option(p)
     methods_option(p)
     jobs_option(p)
     p.set_defaults(func=main)

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from ..errors import GradcompareError
-from .common import (EXIT_OK, Progress, chosen_methods, methods_option, parse_limits,
-                     plot_format)
+from .common import (EXIT_OK, Progress, chosen_methods, format_option, methods_option,
+                     parse_limits, plot_format)
 
 READS_CASES = False
 FAMILY_NAMES = ("chain", "lattice", "logistic", "fanin", "mlp")   # compare.families.FAMILIES
@@ -31,7 +31,7 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
     methods_option(p)
     p.add_argument("--plot", metavar="FILE",
                    help="also draw counts and times (.svg, .png or .pdf)")
-    p.add_argument("--format", choices=["table", "csv", "json", "markdown"], default="table")
+    format_option(p)
     p.add_argument("--no-memory", action="store_true",
                    help="skip the traced second run that measures memory")
     p.add_argument("--summary", action="store_true",
