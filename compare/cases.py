@@ -25,8 +25,12 @@ from .yamlread import Node, first_problem, read_yaml
 
 CASE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}\Z")
 FILE_FIELDS = ("title", "description", "cases")
-CASE_FIELDS = ("name", "title", "description", "source", "tags", "expression", "steps", "at",
-               "wrt", "expect", "learning_rate", "parameters", "data", "loss", "target")
+CASE_FIELDS = ("name", "title", "description", "source", "titles", "sources", "tags",
+               "expression", "steps", "at", "wrt", "expect", "learning_rate", "parameters",
+               "data", "loss", "target")
+# Languages a case's `titles` and `sources` may translate its title and source into (the
+# handouts' languages; `title` and `source` are the English).
+TRANSLATED = ("en", "vi")
 REQUIRED_CASE_FIELDS = ("name", "at")
 EXPECT_FIELDS = ("value", "gradient", "rel_tol", "abs_tol")
 # The objective J(θ) over the data rows (compare.descent builds it): the mean over the rows of
@@ -69,6 +73,8 @@ class Case:
     title: str = ""
     description: str = ""
     source: str = ""
+    titles: dict[str, str] = field(default_factory=dict)    # language -> title in it
+    sources: dict[str, str] = field(default_factory=dict)   # language -> source in it
     tags: list[str] = field(default_factory=list)
     expect: Optional[Expect] = None
     learning_rate: Optional[float] = None
@@ -228,6 +234,10 @@ def read_case(node: Node, file: str, limits: Limits = DEFAULT_LIMITS) -> Case:
             if key in fields_:
                 with note:
                     setattr(case, key, read_text(fields_[key], key))
+        for key in ("titles", "sources"):
+            if key in fields_:
+                with note:
+                    setattr(case, key, _read_translations(fields_[key], key))
         if "tags" in fields_:
             with note:
                 case.tags = [read_text(t, f"tags[{i}]")
@@ -321,6 +331,17 @@ def _read_graph(case: Case, fields_: dict[str, Node], limits: Limits) -> None:
         step = (err.field or "").split(".", 1)[-1]
         line = steps_node.key_lines.get(step, steps_node.line)
         raise err.located(line=line)
+
+
+def _read_translations(node: Node, what: str) -> dict[str, str]:
+    """`titles: {vi: ...}`: a text per known language."""
+    out = {}
+    for lang, text in read_mapping(node, what).items():
+        if lang not in TRANSLATED:
+            raise CaseError(f"unknown language '{lang}'; known: {', '.join(TRANSLATED)}",
+                            field=f"{what}.{lang}", line=node.key_lines[lang])
+        out[lang] = read_text(text, f"{what}.{lang}")
+    return out
 
 
 def _read_at(case: Case, at_node: Node, limits: Limits, note: _Collect) -> None:

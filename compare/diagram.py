@@ -18,7 +18,7 @@ step (f1.1, f1.2, ...).
 from __future__ import annotations
 
 import bisect
-from typing import TYPE_CHECKING, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Optional, Sequence
 
 from .escape import mermaid_label
 from .fmt import format_number
@@ -85,22 +85,25 @@ def operation_text(graph: Graph, i: int, names: Mapping[int, str]) -> str:
     return prim.draw([names[c] for c in graph.args(i)])   # as the table draws it
 
 
-def _number(x: Optional[float], blank: bool) -> str:
-    return BLANK if blank else format_number(x)
+def _number(x: Optional[float], blank: bool,
+            number: Callable[[Optional[float]], str] = format_number) -> str:
+    return BLANK if blank else number(x)
 
 
 def mermaid(graph: Graph, values: Optional[Sequence[float]] = None,
             grads: Optional[Mapping[int, float]] = None, *,
             names: Optional[Mapping[int, str]] = None, value_word: str = "value",
             hidden_word: str = "more nodes", blank: bool = False, max_nodes: int = MAX_NODES,
-            direction: str = "auto") -> str:
+            direction: str = "auto",
+            number: Callable[[Optional[float]], str] = format_number) -> str:
     """The Mermaid flowchart text (the content of a ```mermaid fence) of `graph`.
 
     `values[i]` is node i's value after the forward pass and `grads[i]` its gradient ∂f/∂node
     (nodes missing from `grads` do not depend on the differentiated variables and show none).
     `value_word` and `hidden_word` are the few words the diagram needs, so a
     caller can pass them in its language.  With `blank=True` values and gradients are blanks to
-    fill in (an exercise).  Beyond `max_nodes` live nodes the graph is collapsed.
+    fill in (an exercise).  `number` writes the numbers (a handout passes its language's).
+    Beyond `max_nodes` live nodes the graph is collapsed.
     `direction` "auto" draws left to right, or top down when the graph is deeper than
     `MAX_DEPTH_LR` levels (a long chain drawn sideways would shrink to unreadable).
     """
@@ -131,7 +134,7 @@ def mermaid(graph: Graph, values: Optional[Sequence[float]] = None,
     for i in order:
         if i not in shown:
             continue
-        label = _label(graph, i, names, values, grads, blank, value_word)
+        label = _label(graph, i, names, values, grads, blank, value_word, number)
         lines.append(f"  n{i}{_shape(graph, i, label)}")
     if hidden:
         first, last = names[hidden[0]], names[hidden[-1]]
@@ -173,20 +176,21 @@ def _shape(graph: Graph, i: int, label: str) -> str:
 
 
 def _label(graph: Graph, i: int, names: Mapping[int, str], values: Optional[Sequence[float]],
-           grads: Optional[Mapping[int, float]], blank: bool, value_word: str) -> str:
+           grads: Optional[Mapping[int, float]], blank: bool, value_word: str,
+           number: Callable[[Optional[float]], str] = format_number) -> str:
     name = names[i]
     if graph.is_leaf(i):
         parts = [name]
         if i in graph.var_name and values is not None:
-            parts = [f"{name} = {format_number(values[i])}"]
+            parts = [f"{name} = {number(values[i])}"]
     else:
         parts = [f"{name} = {operation_text(graph, i, names)}"]
         if values is not None:
-            parts.append(f"{value_word} {_number(values[i], blank)}")
+            parts.append(f"{value_word} {_number(values[i], blank, number)}")
     if i == graph.output and name != "f":
         parts[0] = f"f = {parts[0]}"   # the lecture: f2 "is our f"
     if grads is not None and i in grads:
-        parts.append(f"∂f/∂{name} = {_number(grads[i], blank and i != graph.output)}")
+        parts.append(f"∂f/∂{name} = {_number(grads[i], blank and i != graph.output, number)}")
     if i in graph.exact:
         return mermaid_label(parts[0])
     return BREAK.join(mermaid_label(p) for p in parts)

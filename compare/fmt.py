@@ -10,6 +10,7 @@ integer to text (Python refuses that past 4,300 digits) or to a float (which ove
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 from typing import Optional
 
@@ -88,6 +89,42 @@ def format_number(x: Optional[float], digits: int = 6) -> str:
     if len(short.lstrip("-")) <= digits + 2 and "e" not in short:
         return short
     return f"{x:.{digits}g}"
+
+
+_SUPERSCRIPT = str.maketrans("0123456789−-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻")
+_EXPONENT = re.compile(r"(\d+(?:\.\d+)?)e([+-]?)0*(\d+)")
+_CARET = re.compile(r"10\^(\d+)")
+_DIGITS_WORD = {"en": "digits", "vi": "chữ số"}
+SEPARATE_FROM = 10**4   # integers from here on get thousands separators in pages for people
+
+
+def localize(text: str, lang: str) -> str:
+    """A number's text (from `format_number`) as a page in `lang` writes it.
+
+    One minus sign (−, not the hyphen); 1e-08 as 1 × 10⁻⁸; integers from 10,000 on grouped by
+    thousands; in Vietnamese the decimal comma and the thousands dot (0,1; 1.160; 2,5) and
+    "chữ số" for digits.  Fractions (1/4) and words (nan, —) are left as they are.
+    """
+    text = _EXPONENT.sub(lambda m: f"{m[1]} × 10" + (m[2] + m[3]).translate(_SUPERSCRIPT)
+                         .replace("⁺", ""), text)
+    text = _CARET.sub(lambda m: "10" + m[1].translate(_SUPERSCRIPT), text)
+    text = re.sub(r"(?<![\d.,])\d{5,}(?![\d.])",
+                  lambda m: f"{int(m[0]):,}" if int(m[0]) >= SEPARATE_FROM else m[0], text)
+    text = text.replace("-", "−")
+    if lang == "vi":
+        text = text.translate(str.maketrans({",": ".", ".": ","}))
+        text = text.replace(_DIGITS_WORD["en"], _DIGITS_WORD["vi"])
+    return text
+
+
+def number_text(x: Optional[float], lang: str, digits: int = 6) -> str:
+    """`format_number` as written in a page in `lang` (see `localize`)."""
+    return localize(format_number(x, digits), lang)
+
+
+def percent_text(x: float, lang: str) -> str:
+    """A percentage: 52.9% in English, 52,9 % in Vietnamese."""
+    return number_text(x, lang) + (" %" if lang == "vi" else "%")
 
 
 def plural(n: int, noun: str) -> str:

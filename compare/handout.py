@@ -28,17 +28,19 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import Iterator, Mapping, Optional, Sequence
 
-from .diagram import BLANK, MAX_NODES, mermaid, node_names, operation_text
+from .diagram import MAX_NODES, mermaid, node_names, operation_text
 from .cotangent import BackRow
 from .engine import CaseRun, trace_of
 from .errors import GradcompareError
 from .escape import md_cell, md_code
-from .fmt import format_number
+from .fmt import localize, number_text, percent_text
 from .formulas import display
 from .forward import forward
 from .graph import Graph
@@ -55,8 +57,9 @@ MAX_FACTORS = 12       # longer naive products keep their head and tail
 HEAD_FACTORS, TAIL_FACTORS = 5, 4
 MAX_ROWS = 60          # longer tables keep their head and tail
 HEAD_ROWS, TAIL_ROWS = 40, 15
-BLANK_MD = r"\_\_\_\_"   # the blank as Markdown text (underscores would be emphasis)
-AGAIN = "⟳"           # marks a local derivative the naive way computes again
+BLANK_MD = r"\_" * 10   # the blank as Markdown text, wide enough to write in by hand
+DRAWING_LINES = 12      # empty lines left in an exercise for drawing the graph
+AGAIN = "⟳"           # marks a local derivative and its multiplication computed again
 PAGE_BREAK = '<div style="page-break-before: always"></div>'
 
 
@@ -91,6 +94,77 @@ def naive_paths(graph: Graph, name: str) -> Iterator[list[tuple[int, int]]]:
     return graph.paths_to(name)
 
 
+# -- mathematics for people: names and formulas ----------------------------------------------
+GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η",
+         "theta": "θ", "lambda": "λ", "mu": "μ", "rho": "ρ", "sigma": "σ", "tau": "τ",
+         "phi": "φ", "omega": "ω"}
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_MATH_NAME = re.compile(r"([A-Za-z]+?)_?(\d*)")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_DECIMAL = re.compile(r"(?<![\w.])(\d+)\.(\d+)")   # 0.01, not the name f1.1
+
+
+def math_name(name: str) -> str:
+    """theta0 -> θ₀, w_1 -> w₁, x2 -> x₂, theta -> θ; anything else unchanged."""
+    m = _MATH_NAME.fullmatch(name)
+    if not m:
+        return name
+    base, digits = m.groups()
+    return GREEK.get(base, base) + digits.translate(_SUBSCRIPT)
+
+
+def math_names(names: Sequence[str]) -> dict[str, str]:
+    """Each name's math form, unless two names would look the same (x1 and x_1): then both
+    keep their own spelling."""
+    drawn = {n: math_name(n) for n in names}
+    seen: dict[str, int] = {}
+    for d in drawn.values():
+        seen[d] = seen.get(d, 0) + 1
+    return {n: (d if seen[d] == 1 and (d == n or d not in drawn) else n)
+            for n, d in drawn.items()}
+
+
+def _exp_as_power(text: str) -> str:
+    """exp(A) -> e^(A), matching the parenthesis in one pass."""
+    out, depth_marks, i = [], [], 0
+    while i < len(text):
+        if text.startswith("exp(", i) and (i == 0 or not text[i - 1].isalnum()):
+            out.append("e^(")
+            depth_marks.append(0)
+            i += 4
+            continue
+        ch = text[i]
+        if depth_marks:
+            if ch == "(":
+                depth_marks[-1] += 1
+            elif ch == ")":
+                if depth_marks[-1] == 0:
+                    depth_marks.pop()
+                else:
+                    depth_marks[-1] -= 1
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _decimal_comma(text: str, lang: str) -> str:
+    return _DECIMAL.sub(r"\1,\2", text) if lang == "vi" else text
+
+
+def formula_text(text: str, names: Mapping[str, str], lang: str) -> Optional[str]:
+    """An expression-language text drawn as mathematics (θ₀, e^(−x), ·, ², π), or None when it
+    is not one (SymPy's Heaviside, a text past the parser's limits)."""
+    from .formulas import render_formula
+
+    try:
+        drawn = render_formula(text)
+    except (GradcompareError, RecursionError, ValueError):
+        return None
+    drawn = _PLACEHOLDER.sub(lambda m: names.get(m[1], m[1]), drawn)
+    drawn = re.sub(r"\bpi\b", "π", _exp_as_power(drawn)).replace("-", "−")
+    return _decimal_comma(drawn, lang)
+
+
 # -- small rendering helpers -----------------------------------------------------------------
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], fold_note: str = "") -> str:
     """A Markdown table of already-escaped cells; beyond MAX_ROWS the middle is folded."""
@@ -115,16 +189,6 @@ def _folded(items: Sequence) -> Iterator:
     yield from items[-TAIL_ROWS:]
 
 
-def _fold_row(fold_note: str, total: int, width: int) -> list[str]:
-    return [fold_note.format(n=total - HEAD_ROWS - TAIL_ROWS)] + [""] * (width - 1)
-
-
-def _factor(x: float) -> str:
-    """A number as a factor of a product: negatives in parentheses."""
-    text = format_number(x)
-    return f"({text})" if text.startswith("-") or "/" in text else text
-
-
 def _d(top: str, bottom: str) -> str:
     return f"∂{top}/∂{bottom}"
 
@@ -140,37 +204,76 @@ class _Ctx:
     grads: dict[int, float]
     lr: float
     lr_from_case: bool
+    var_names: dict[str, str]        # variable -> its math form (theta0 -> θ₀)
+
+    @property
+    def lang(self) -> str:
+        return self.msg.lang
+
+    def fmt(self, x: Optional[float]) -> str:
+        """A number as this language writes it (0,1 in Vietnamese; one minus sign)."""
+        return number_text(x, self.lang)
 
     def num(self, x: Optional[float], hide: bool = True) -> str:
         """A number, or a blank in an exercise (unless `hide` is False: given data)."""
-        return BLANK_MD if (self.exercise and hide) else format_number(x)
+        return BLANK_MD if (self.exercise and hide) else self.fmt(x)
+
+    def factor(self, x: float) -> str:
+        """A number as a factor of a product: negatives and fractions in parentheses."""
+        text = self.fmt(x)
+        return f"({text})" if text.startswith("−") or "/" in text else text
+
+    def count(self, n: int) -> str:
+        """An operation count: a blank in an exercise."""
+        return self.num(n)
 
     def name(self, i: int) -> str:
         return self.names[i]
+
+    def var(self, v: str) -> str:
+        return self.var_names.get(v, v)
+
+    def text(self, x: str) -> str:
+        """Mathematics drawn as text (a local derivative's formula, an optimizer's rule) the
+        way this language writes it: e^(x), one minus sign, 0,9 in Vietnamese."""
+        return _decimal_comma(_exp_as_power(x).replace("-", "−"), self.lang)
 
     @property
     def graph(self) -> Graph:
         return self.cr.case.graph
 
 
-# -- the six sections ------------------------------------------------------------------------
+# -- the sections ----------------------------------------------------------------------------
+def _title(c: _Ctx) -> str:
+    case = c.cr.case
+    return (case.titles.get(c.lang) if case.titles else None) or case.title or case.name
+
+
 def _header(c: _Ctx, title_key: str) -> list[str]:
     case, msg = c.cr.case, c.msg
-    lines = [f"# {msg(title_key, title=md_cell(case.title or case.name))}", ""]
+    lines = [f"# {msg(title_key, title=md_cell(_title(c)))}", ""]
     meta = [msg("case_name", name=md_code(case.name))]
-    if case.source:
-        meta.append(msg("source", source=md_cell(case.source)))
+    source = case.sources.get(c.lang) if c.lang != "en" else case.source
+    if source:
+        meta.append(msg("source", source=md_cell(source)))
     lines += [" · ".join(meta), ""]
+    if c.exercise:
+        lines += [msg("exercise_intro"), ""]
     if case.expression is not None:
-        lines += [f"{msg('function')}: f = {md_code(case.expression)}", ""]
+        drawn = formula_text(case.expression, c.var_names, c.lang)
+        shown = md_cell(drawn, limit=2000) if drawn else md_code(case.expression)
+        lines += [f"{msg('function')}: f = {shown}", ""]
     else:
         lines += [f"{msg('steps_given')}:", ""]
-        lines += [f"- {md_code(f'{k} = {v}')}" for k, v in case.steps or []]
+        for k, v in case.steps or []:
+            drawn = formula_text(v, c.var_names, c.lang)
+            lines.append(f"- {md_cell(k)} = {md_cell(drawn, limit=2000)}" if drawn
+                         else f"- {md_code(f'{k} = {v}')}")
         lines.append("")
-    point = ", ".join(f"{md_cell(k)} = {format_number(v)}" for k, v in case.at.items())
-    lines += [msg("point", point=point, wrt=", ".join(md_cell(v) for v in case.wrt)), ""]
+    point = ", ".join(f"{md_cell(c.var(k))} = {c.fmt(v)}" for k, v in case.at.items())
+    lines += [msg("point", point=point, wrt=", ".join(md_cell(c.var(v)) for v in case.wrt)), ""]
     if c.exercise:
-        lines += [msg("exercise_intro", blank=md_code(BLANK)), ""]
+        lines += [msg("exercise_blank", blank=BLANK_MD), ""]
     return lines
 
 
@@ -183,13 +286,15 @@ def _section_graph(c: _Ctx) -> list[str]:
         out = graph.output
         tail = f"; f = {c.name(out)}" if c.name(out) != "f" else ""
         lines += [msg("s1_nodes", nodes=md_cell("; ".join(defs) + tail, limit=4000)), ""]
+    if c.exercise:
+        return lines + [msg("s1_draw"), ""] + ["> &nbsp;"] * DRAWING_LINES + [""]
     lines += ["```mermaid",
               mermaid(graph, c.values, c.grads, names=c.names, value_word=msg("value_word"),
-                      hidden_word=msg("hidden_word"), blank=c.exercise).rstrip("\n"),
+                      hidden_word=msg("hidden_word"), number=c.fmt).rstrip("\n"),
               "```", ""]
     live = len(c.names)
     if live > MAX_NODES:
-        lines += [msg("s1_collapsed", n=live), ""]
+        lines += [msg("s1_collapsed", n=c.fmt(live)), ""]
     return lines
 
 
@@ -200,23 +305,49 @@ def _section_forward(c: _Ctx) -> list[str]:
     nodes = [i for i in range(len(graph)) if i in c.names and not graph.is_leaf(i)]
     for i in _folded(nodes):
         if i is None:
-            rows.append(_fold_row(msg("fold_rows"), len(nodes), 4))
+            rows.append(_fold_row(c, len(nodes), 4))
             continue
         inputs = ", ".join(
-            md_cell(c.name(k)) if k in graph.exact and c.name(k) == format_number(c.values[k])
+            md_cell(c.name(k)) if k in graph.exact
             else f"{md_cell(c.name(k))} = {c.num(c.values[k], hide=not graph.is_leaf(k))}"
             for k in dict.fromkeys(graph.args(i)))
         rows.append([md_cell(c.name(i)), md_cell(operation_text(graph, i, c.names)),
                      inputs, c.num(c.values[i])])
     if rows:
         lines += [_table([msg("col_node"), msg("col_operation"), msg("col_inputs"),
-                          msg("col_value")], rows, msg("fold_rows")), ""]
+                          msg("col_value")], rows), ""]
     out = graph.output
     name = c.name(out)
     shown = f"f = {md_cell(name)}" if name != "f" else "f"
     lines += [f"**{msg('s2_output')}: {shown} = {c.num(c.values[out])}**", "",
-              msg("s2_ops", n=c.cr.forward_ops), ""]
+              msg("s2_ops", n=c.count(c.cr.forward_ops)), ""]
     return lines
+
+
+def _fold_row(c: _Ctx, total: int, width: int) -> list[str]:
+    return [c.msg("fold_rows", n=c.fmt(total - HEAD_ROWS - TAIL_ROWS))] + [""] * (width - 1)
+
+
+def _paths_from_output(graph: Graph) -> list[int]:
+    """Per node, how many paths lead to it from the output, capped at 2 (one pass, reverse
+    topological order): a product along the one path to a node is that node's gradient."""
+    count = [0] * len(graph)
+    count[graph.output] = 1
+    for i in range(graph.output, -1, -1):
+        if count[i]:
+            for child in graph.args(i):
+                count[child] = min(2, count[child] + count[i])
+    return count
+
+
+@dataclass
+class _Repeat:
+    """A product along a path prefix that an earlier variable's walk computed already."""
+    node: int
+    var: str
+    first: str
+    symbols: list[str]
+    value: float
 
 
 def _section_naive(c: _Ctx) -> list[str]:
@@ -224,12 +355,14 @@ def _section_naive(c: _Ctx) -> list[str]:
 
     msg, graph, case = c.msg, c.graph, c.cr.case
     result = c.cr.results.get("naive")
-    lines = [f"## {msg('s3_heading')}", "", msg("s3_intro"), "",
-             msg("s3_again_legend", mark=AGAIN), ""]
-    if result is not None and result.status == OVER_BUDGET:
-        lines += [msg("s3_over_budget", note=md_cell(result.note)), ""]
+    lines = [f"## {msg('s3_heading')}", "", msg("s3_intro"), "", msg("s3_counting"), ""]
+    lines += [msg("s3_again_exercise" if c.exercise else "s3_again_legend", mark=AGAIN), ""]
+    if result is not None and result.status == OVER_BUDGET and result.counts is not None:
+        lines += [msg("s3_over_budget", total=c.fmt(result.counts.total)), ""]
     seen: set[tuple[int, int]] = set()
-    out_name = "f"
+    trie: dict[tuple[int, tuple[int, int]], int] = {}   # (prefix id, edge) -> prefix id
+    owner: dict[int, str] = {}                            # prefix id -> first variable
+    repeats: dict[int, _Repeat] = {}
     summary_rows = []
     per_variable = path_counts(graph, case.wrt)   # one pass for every variable
     for k, var in enumerate(case.wrt):
@@ -237,79 +370,115 @@ def _section_naive(c: _Ctx) -> list[str]:
         counts = Counts(length, length, max(n_paths - 1, 0))
         gradient = _gradient_of(c, var)
         if k >= MAX_VARIABLES:
-            summary_rows.append([md_cell(var), format_number(n_paths),
-                                 format_number(counts.derivatives),
-                                 format_number(counts.multiplications),
-                                 format_number(counts.additions), c.num(gradient)])
+            summary_rows.append([md_cell(c.var(var)), c.count(n_paths),
+                                 c.count(counts.derivatives), c.count(counts.multiplications),
+                                 c.count(counts.additions), c.num(gradient)])
             continue
-        lhs = md_cell(_d(out_name, var))
+        lhs = md_cell(_d("f", c.var(var)))
         lines += [f"### {lhs}", ""]
         products = []
         shown = list(itertools.islice(naive_paths(graph, var), MAX_PATHS))
         for path in shown:
-            symbols, numbers = ["1"], ["1"]
-            product = 1.0
+            symbols, numbers, plain = ["1"], ["1"], []
+            product, prefix, longest = 1.0, 0, None
             for parent, pos in path:
                 child = graph.args(parent)[pos]
                 factor = md_cell(_d(c.name(parent), c.name(child)))
                 d = local(graph, c.values, parent, pos)
                 product *= d
-                value = BLANK_MD if c.exercise else _factor(d)
-                if (parent, pos) in seen:
-                    factor, value = f"**{factor} {AGAIN}**", f"**{value} {AGAIN}**"
+                plain.append(factor)
+                key = (prefix, (parent, pos))
+                if key in trie and owner[trie[key]] != var:
+                    longest = (child, owner[trie[key]], list(plain), product)
+                prefix = trie.setdefault(key, len(trie) + 1)
+                owner.setdefault(prefix, var)
+                value = BLANK_MD if c.exercise else c.factor(d)
+                if (parent, pos) in seen and not c.exercise:
+                    symbols.append(f"**× {factor} {AGAIN}**")
+                    numbers.append(f"**× {value} {AGAIN}**")
+                else:
+                    symbols.append(f"× {factor}")
+                    numbers.append(f"× {value}")
                 seen.add((parent, pos))
-                symbols.append(factor)
-                numbers.append(value)
+            if longest is not None and longest[0] not in repeats:
+                repeats[longest[0]] = _Repeat(longest[0], var, longest[1], longest[2],
+                                              longest[3])
             products.append(product)
             symbols, numbers = _shorten(symbols, msg), _shorten(numbers, msg)
-            line = " × ".join(symbols) + " = " + " × ".join(numbers) + " = " + c.num(product)
+            line = " ".join(symbols) + " = " + " ".join(numbers) + " = " + c.num(product)
+            if c.exercise:
+                line += " " + msg("s3_marks_blank", mark=AGAIN, blank=BLANK_MD)
             if n_paths == 1:
                 lines += [f"{lhs} = {line}", ""]
             else:
-                lines += [f"- {msg('path_word')} {len(products)}: {line}"]
+                lines += [f"- {msg('path_word')}: {line}"]
         if not shown and graph.output == graph.variables.get(var):
             lines += [f"{lhs} = 1", ""]
         elif not shown:
-            lines += [msg("s3_no_path", var=md_cell(var)), ""]
+            lines += [msg("s3_no_path", var=md_cell(c.var(var))), ""]
         elif n_paths > 1:
             if n_paths > len(shown):
-                lines += [f"- {msg('s3_more_paths', more=format_number(n_paths - len(shown)))}"]
+                lines += [f"- {msg('s3_more_paths', more=c.count(n_paths - len(shown)))}"]
             lines.append("")
             if n_paths == len(shown):
-                sum_text = " + ".join(_factor(p) if not c.exercise else BLANK_MD
+                sum_text = " + ".join(c.factor(p) if not c.exercise else BLANK_MD
                                       for p in products)
-                lines += [f"{lhs} = {sum_text} = {c.num(gradient)}", ""]
+                lines += [f"{lhs} = {sum_text} = {c.num(gradient)}", "",
+                          msg("s3_paths_add"), ""]
             else:
-                lines += [f"{lhs} = {msg('s3_sum_of', n=format_number(n_paths))} = "
+                lines += [f"{lhs} = {msg('s3_sum_of', n=c.count(n_paths))} = "
                           f"{c.num(gradient)}", ""]
         # Every edge on a path to this variable has now been computed at least once.
         reaches = graph.depends_on([var])
         live = graph.live()
         seen.update((u, pos) for u in range(len(graph)) if live[u]
                     for pos, child in enumerate(graph.args(u)) if reaches[child])
-        lines += [msg("s3_var_counts", paths=format_number(n_paths),
-                      derivatives=format_number(counts.derivatives),
-                      multiplications=format_number(counts.multiplications),
-                      additions=format_number(counts.additions)), ""]
+        lines += [msg("s3_var_counts", paths=c.count(n_paths),
+                      derivatives=c.count(counts.derivatives),
+                      multiplications=c.count(counts.multiplications),
+                      additions=c.count(counts.additions)), ""]
     if summary_rows:
-        lines += [msg("s3_more_variables", n=len(summary_rows)), "",
+        lines += [msg("s3_more_variables", n=c.fmt(len(summary_rows))), "",
                   _table([msg("col_variable"), msg("col_paths"), msg("col_derivatives"),
                           msg("col_multiplications"), msg("col_additions"),
                           msg("col_gradient")], summary_rows, msg("fold_rows")), ""]
+    lines += _repeated_prefixes(c, list(repeats.values()))
     if result is not None and result.counts is not None:
+        key = "s3_total_predicted" if result.predicted else "s3_total"
+        lines += [msg(key, derivatives=c.count(result.counts.derivatives),
+                      multiplications=c.count(result.counts.multiplications),
+                      additions=c.count(result.counts.additions),
+                      total=c.count(result.counts.total))]
         backprop = c.cr.results.get("backprop")
-        again = None
         if backprop is not None and backprop.counts is not None:
             again = result.counts.derivatives - backprop.counts.derivatives
-        key = "s3_total_predicted" if result.predicted else "s3_total"
-        lines += [msg(key, derivatives=format_number(result.counts.derivatives),
-                      multiplications=format_number(result.counts.multiplications),
-                      additions=format_number(result.counts.additions),
-                      total=format_number(result.counts.total))]
-        if again is not None:
-            lines[-1] += " " + msg("s3_again_total", again=format_number(again), mark=AGAIN)
+            lines[-1] += " " + msg("s3_again_total", again=c.count(again), mark=AGAIN,
+                                   ops=c.count(2 * again))
         lines.append("")
     return lines
+
+
+MAX_REPEATS = 4   # repeated products named in words; the ⟳ marks show every one
+
+
+def _repeated_prefixes(c: _Ctx, repeats: list[_Repeat]) -> list[str]:
+    """The lecture's point in words: this product was computed for an earlier variable and is
+    computed again; backpropagation computes it once, as ∂f/∂node, and copies it."""
+    if not repeats:
+        return []
+    if c.exercise:
+        return [c.msg("s3_repeat_question", blank=BLANK_MD), ""]
+    lines = [c.msg("s3_repeat_intro"), ""]
+    one_path = _paths_from_output(c.graph)
+    for r in repeats[:MAX_REPEATS]:
+        product = " × ".join(_shorten(["1", *r.symbols], c.msg))
+        node = md_cell(c.name(r.node))
+        grad = c.grads.get(r.node)
+        key = "s3_repeat_is_gradient" if one_path[r.node] == 1 else "s3_repeat_part"
+        lines.append("- " + c.msg(key, product=product, value=c.fmt(r.value), node=node,
+                                  gradient=c.fmt(grad), first=md_cell(c.var(r.first)),
+                                  var=md_cell(c.var(r.var))))
+    return lines + [""]
 
 
 def _shorten(factors: list[str], msg: Messages) -> list[str]:
@@ -338,7 +507,7 @@ def _section_backprop(c: _Ctx) -> list[str]:
     rows = []
     for item in _folded(list(enumerate(c.rows, 1))):
         if item is None:
-            rows.append(_fold_row(msg("fold_rows"), len(c.rows), 7))
+            rows.append(_fold_row(c, len(c.rows), 6 if c.exercise else 7))
             continue
         k, r = item
         parent, child = c.name(r.parent), c.name(r.child)
@@ -352,31 +521,59 @@ def _section_backprop(c: _Ctx) -> list[str]:
         elif c.exercise:
             acc = f"{BLANK_MD} + {BLANK_MD} = {BLANK_MD}"
         else:
-            acc = f"{format_number(r.before)} + {_factor(r.product)} = {format_number(r.total)}"
+            acc = f"{c.fmt(r.before)} + {c.factor(r.product)} = {c.fmt(r.total)}"
         product = (f"{BLANK_MD} × {BLANK_MD} = {BLANK_MD}" if c.exercise else
-                   f"{_factor(r.upstream)} × {_factor(r.local)} = {format_number(r.product)}")
-        rows.append([str(k), md_cell(f"{parent} → {child}"),
-                     md_cell(f"{_d('f', parent)} = ") + upstream,
-                     md_cell(f"{_d(parent, child)} = {formula}"), c.num(r.local),
-                     product, md_cell(f"{_d('f', child)} = ") + acc])
+                   f"{c.factor(r.upstream)} × {c.factor(r.local)} = {c.fmt(r.product)}")
+        local_text = (md_cell(f"{_d(parent, child)} = ") + BLANK_MD if c.exercise
+                      else md_cell(f"{_d(parent, child)} = {c.text(formula)}"))
+        row = [md_cell(f"{parent} → {child}"), md_cell(f"{_d('f', parent)} = ") + upstream,
+               local_text, c.num(r.local), product, md_cell(f"{_d('f', child)} = ") + acc]
+        rows.append(row if c.exercise else [str(k), *row])
     if rows:
-        lines += [_table([msg("col_step"), msg("col_edge"), msg("col_upstream"),
-                          msg("col_local"), msg("col_local_value"), msg("col_product"),
-                          msg("col_child_gradient")], rows, msg("fold_rows")), ""]
+        headers = [msg("col_edge"), msg("col_upstream"), msg("col_local"),
+                   msg("col_local_value"), msg("col_product"), msg("col_child_gradient")]
+        lines += [_table(headers if c.exercise else [msg("col_step"), *headers], rows), ""]
+    if not c.exercise:
+        lines += _copies_and_sums(c)
     backprop = c.cr.results["backprop"]
-    grads = ", ".join(md_cell(_d("f", v)) for v in case.wrt)
+    grads = ", ".join(md_cell(_d("f", c.var(v))) for v in case.wrt)
     values = ", ".join(c.num(backprop.gradient.get(v)) for v in case.wrt)
     lines += [f"**{msg('s4_gradient')}: ∇f = ({grads}) = ({values})**", ""]
     if backprop.counts is not None:
-        lines += [msg("s4_counts", derivatives=format_number(backprop.counts.derivatives),
-                      multiplications=format_number(backprop.counts.multiplications),
-                      additions=format_number(backprop.counts.additions),
-                      total=format_number(backprop.counts.total)), ""]
+        lines += [msg("s4_counts", derivatives=c.count(backprop.counts.derivatives),
+                      multiplications=c.count(backprop.counts.multiplications),
+                      additions=c.count(backprop.counts.additions),
+                      total=c.count(backprop.counts.total)), ""]
     if c.cr.kink:
-        notes = "; ".join(r.note for r in c.cr.results.values() if r.note and r.status ==
-                          "nondifferentiable")
-        lines += [msg("kink_note", note=md_cell(notes, limit=1000)), ""]
+        lines += [msg("kink_note"), ""]
     return lines
+
+
+MAX_NAMED = 4   # nodes whose copies or sums are spelled out
+
+
+def _copies_and_sums(c: _Ctx) -> list[str]:
+    """Where the sweep copies one gradient to several children, and where gradients arriving by
+    several paths add up (fan-out): the two things the naive walk does not do."""
+    children: dict[int, list[int]] = {}
+    arrivals: dict[int, list[float]] = {}
+    for r in c.rows:
+        children.setdefault(r.parent, []).append(r.child)
+        arrivals.setdefault(r.child, []).append(r.product)
+    lines = []
+    copied = [p for p, kids in children.items() if len(kids) > 1 and p != c.graph.output]
+    for p in copied[:MAX_NAMED]:
+        lines.append("- " + c.msg("s4_copied", node=md_cell(c.name(p)),
+                                  gradient=c.fmt(c.grads.get(p)),
+                                  children=", ".join(md_cell(c.name(k))
+                                                     for k in dict.fromkeys(children[p]))))
+    met = [n for n, parts in arrivals.items() if len(parts) > 1]
+    for n in met[:MAX_NAMED]:
+        parts = " + ".join(c.factor(x) for x in arrivals[n])
+        lines.append("- " + c.msg("s4_added", node=md_cell(c.name(n)),
+                                  k=c.fmt(len(arrivals[n])), parts=parts,
+                                  gradient=c.fmt(c.grads.get(n))))
+    return lines + [""] if lines else []
 
 
 def _section_saved(c: _Ctx) -> list[str]:
@@ -388,33 +585,48 @@ def _section_saved(c: _Ctx) -> list[str]:
         if r is None or r.counts is None:
             continue
         mark = f" ({msg('predicted')})" if r.predicted else ""
-        rows.append([msg(key) + mark, format_number(r.counts.derivatives),
-                     format_number(r.counts.multiplications),
-                     format_number(r.counts.additions), f"**{format_number(r.counts.total)}**"])
-    rows.append([msg("method_forward"), "—", "—", "—", format_number(cr.forward_ops)])
+        rows.append([msg(key) + mark, c.count(r.counts.derivatives),
+                     c.count(r.counts.multiplications), c.count(r.counts.additions),
+                     f"**{c.count(r.counts.total)}**"])
+    rows.append([msg("method_forward"), "—", "—", "—", c.count(cr.forward_ops)])
     lines += [_table([msg("col_method"), msg("col_derivatives"), msg("col_multiplications"),
                       msg("col_additions"), msg("col_total")], rows), ""]
     naive, backprop = cr.results.get("naive"), cr.results.get("backprop")
     if naive and backprop and naive.counts and backprop.counts and naive.counts.total:
         saved = naive.counts.total - backprop.counts.total
-        lines += [msg("s5_saved", naive=format_number(naive.counts.total),
-                      backprop=format_number(backprop.counts.total),
-                      saved=format_number(saved),
-                      percent=format_number(round(100 * saved / naive.counts.total, 1))), ""]
-    sym = cr.results.get("sympy")
-    lines += [f"### {msg('s5_sympy_heading')}", ""]
+        again = naive.counts.derivatives - backprop.counts.derivatives
+        adds = naive.counts.additions - backprop.counts.additions
+        percent = round(100 * saved / naive.counts.total, 1)
+        lines += [msg("s5_saved", naive=c.count(naive.counts.total),
+                      backprop=c.count(backprop.counts.total), saved=c.count(saved),
+                      percent=BLANK_MD if c.exercise else percent_text(percent, c.lang)),
+                  ""]
+        if not c.exercise:
+            lines[-2] += " " + msg("s5_saved_marks", again=c.fmt(again), mark=AGAIN,
+                                   ops=c.fmt(2 * again))
+            if adds:
+                lines[-2] += " " + msg("s5_more_additions" if adds > 0 else
+                                       "s5_fewer_additions", n=c.fmt(abs(adds)))
+    lines += [msg("s5_forward_row"), "", msg("s5_growth"), ""]
+    return lines + _section_sympy(c)
+
+
+def _section_sympy(c: _Ctx) -> list[str]:
+    msg, sym = c.msg, c.cr.results.get("sympy")
+    lines = [f"### {msg('s5_sympy_heading')}", ""]
     if sym is None:
-        lines += [msg("s5_sympy_missing"), ""]
-    elif sym.details is not None and sym.details.derivatives:
-        lines += [msg("s5_sympy_intro"), ""]
-        for var, text in sym.details.derivatives.items():
-            shown = md_code(BLANK) if c.exercise else md_code(text, limit=600)
-            lines.append(f"- {md_cell(_d('f', var))} = {shown}")
-        lines += ["", msg("s5_sympy_size", raw=format_number(sym.details.size_raw),
-                          cse=format_number(sym.details.size_cse)), ""]
-    else:
-        lines += [msg("s5_sympy_failed", status=md_cell(sym.status),
-                      note=md_cell(sym.note, limit=400)), ""]
+        return lines + [msg("s5_sympy_missing"), ""]
+    if sym.details is None or not sym.details.derivatives:
+        return lines + [msg("s5_sympy_failed", status=md_code(sym.status)), ""]
+    lines += [msg("s5_sympy_intro"), ""]
+    for var, text in sym.details.derivatives.items():
+        drawn = formula_text(text, c.var_names, c.lang) if len(text) <= 600 else None
+        shown = (BLANK_MD if c.exercise else md_cell(drawn, limit=600) if drawn
+                 else md_code(text, limit=600))
+        lines.append(f"- {md_cell(_d('f', c.var(var)))} = {shown}")
+    raw, cse = sym.details.size_raw, sym.details.size_cse
+    key = "s5_sympy_swell" if raw > cse else "s5_sympy_no_swell"
+    lines += ["", msg(key, raw=c.count(raw), cse=c.count(cse)), ""]
     return lines
 
 
@@ -425,13 +637,13 @@ def _section_descent(c: _Ctx) -> list[str]:
     lines = [f"## {msg('s6_heading')}", ""]
     if case.loss is not None:
         return lines + _descent_on_loss(c)
-    lines += [msg("s6_no_loss"), "", msg("s6_intro", lr=format_number(c.lr)), ""]
+    lines += [msg("s6_no_loss"), "", msg("s6_intro", lr=c.fmt(c.lr)), ""]
     if not c.lr_from_case:
-        lines += [msg("s6_lr_default", lr=format_number(c.lr)), ""]
+        lines += [msg("s6_lr_default", lr=c.fmt(c.lr)), ""]
     gradient = c.cr.results["backprop"].gradient
     moved = [v for v in case.parameters if gradient.get(v) is not None]
     if moved and not any(gradient[v] for v in moved):
-        grads = ", ".join(md_cell(_d("f", v)) for v in moved)
+        grads = ", ".join(md_cell(_d("f", c.var(v))) for v in moved)
         return lines + [msg("s6_stationary", grads=grads, zeros=", ".join("0" for _ in moved)),
                         ""]
     new_point = dict(case.at)
@@ -439,17 +651,17 @@ def _section_descent(c: _Ctx) -> list[str]:
         g = gradient[var]
         new = case.at[var] - c.lr * g
         new_point[var] = new
-        lhs = md_cell(f"{var} ← {var} − α·{_d('f', var)}")
-        rhs = (f"{format_number(case.at[var])} − {_factor(c.lr)} × {_factor(g)}"
-               if not c.exercise else
-               f"{format_number(case.at[var])} − {_factor(c.lr)} × {BLANK_MD}")
-        lines.append(f"- {lhs} = {rhs} = {c.num(new)}")
+        v = c.var(var)
+        lhs = md_cell(f"{v} ← {v} − α·{_d('f', v)}")
+        shown = BLANK_MD if c.exercise else c.factor(g)
+        lines.append(f"- {lhs} = {c.fmt(case.at[var])} − {c.factor(c.lr)} × {shown} = "
+                     f"{c.num(new)}")
     lines.append("")
     held = [v for v in case.wrt if v not in case.parameters]
     if held:
-        lines += [msg("s6_held", names=", ".join(md_cell(v) for v in held)), ""]
+        lines += [msg("s6_held", names=", ".join(md_cell(c.var(v)) for v in held)), ""]
     fw = forward(case.graph, new_point)
-    point = ", ".join(f"{md_cell(k)} = {c.num(v, hide=k in case.parameters)}"
+    point = ", ".join(f"{md_cell(c.var(k))} = {c.num(v, hide=k in case.parameters)}"
                       for k, v in new_point.items())
     old = c.values[case.graph.output]
     if fw.ok:
@@ -461,7 +673,7 @@ def _section_descent(c: _Ctx) -> list[str]:
         if not c.exercise:
             lines += [msg(key), ""]
     else:
-        lines += [msg("s6_new_failed", point=point, note=md_cell(fw.message)), ""]
+        lines += [msg("s6_new_failed", point=point), ""]
     return lines
 
 
@@ -485,31 +697,42 @@ def _vector(c: _Ctx, values: Sequence[Optional[float]], hide: bool = True) -> st
     return "(" + ", ".join(c.num(v, hide=hide) for v in values) + ")"
 
 
+def _loss_value(c: _Ctx, loss: Optional[float]) -> str:
+    """J, and when J = ln q for a short rational q (the lecture's ln 2), that form too."""
+    if c.exercise or loss is None or not math.isfinite(loss) or loss == 0:
+        return c.num(loss)
+    for sign, q in ((1, math.exp(loss)), (-1, math.exp(-loss))):
+        frac = Fraction(q).limit_denominator(20)
+        if frac > 0 and frac != 1 and abs(float(frac) - q) <= 1e-12 * q:
+            arg = c.factor(float(frac)) if frac.denominator > 1 else str(frac.numerator)
+            return f"{'−' if sign < 0 else ''}ln {arg} ≈ {c.fmt(loss)}"
+    return c.fmt(loss)
+
+
 def _descent_on_loss(c: _Ctx) -> list[str]:
     """The loss, its gradient with respect to the parameters only, one step; then the first two
     steps of each optimizer.  Every number comes from compare.descent (the engine's own run)."""
     from . import descent
 
     msg, case = c.msg, c.cr.case
-    objective, runs = descent.run(case, HANDOUT_OPTIMIZERS if len(case.data) > 1 else
-                                  tuple(o for o in HANDOUT_OPTIMIZERS if o != "sgd"),
-                                  steps=2, lr=c.lr)
+    objective, runs = descent.run(case, HANDOUT_OPTIMIZERS, steps=2, lr=c.lr)
     params = objective.parameters
-    theta = ", ".join(md_cell(p) for p in params)
+    theta = ", ".join(md_cell(c.var(p)) for p in params)
     data = [v for v in case.graph.variables if v not in params]
-    lines = [msg("s6_intro_loss", lr=format_number(c.lr), theta=theta), "",
-             msg("s6_loss", rows=len(case.data), formula=md_cell(objective.formula()),
-                 params=theta, data=", ".join(md_cell(v) for v in [*data, case.target or ""]
-                                              if v)), ""]
+    formula = objective.formula()
+    lines = [msg("s6_intro_loss", lr=c.fmt(c.lr), theta=theta), "",
+             msg("s6_loss", rows=c.fmt(len(case.data)), formula=md_cell(formula),
+                 params=theta, data=", ".join(md_cell(c.var(v))
+                                              for v in [*data, case.target or ""] if v)), ""]
     if not c.lr_from_case:
-        lines += [msg("s6_lr_default", lr=format_number(c.lr)), ""]
+        lines += [msg("s6_lr_default", lr=c.fmt(c.lr)), ""]
     gd = runs[0]
     first = gd.steps[0]
-    grads = ", ".join(md_cell(f"∂J/∂{p}") for p in params)
-    point = ", ".join(f"{md_cell(p)} = {format_number(first.theta[p])}" for p in params)
+    grads = ", ".join(md_cell(f"∂J/∂{c.var(p)}") for p in params)
+    point = ", ".join(f"{md_cell(c.var(p))} = {c.fmt(first.theta[p])}" for p in params)
     if first.gradient is None:
-        return lines + [msg("s6_new_failed", point=point, note=md_cell(first.note)), ""]
-    lines += [msg("s6_loss_at", point=point, value=c.num(first.loss), grads=grads,
+        return lines + [msg("s6_new_failed", point=point), ""]
+    lines += [msg("s6_loss_at", point=point, value=_loss_value(c, first.loss), grads=grads,
                   values=_vector(c, [first.gradient[p] for p in params])), ""]
     if first.status == descent.STATIONARY:
         return lines + [msg("s6_stationary", grads=grads,
@@ -517,12 +740,15 @@ def _descent_on_loss(c: _Ctx) -> list[str]:
     second = gd.steps[1]
     for p in params:
         g = first.gradient[p]
-        lhs = md_cell(f"{p} ← {p} − α·∂J/∂{p}")
-        shown = _factor(g) if not c.exercise else BLANK_MD
-        lines.append(f"- {lhs} = {format_number(first.theta[p])} − {_factor(c.lr)} × {shown} = "
+        v = c.var(p)
+        lhs = md_cell(f"{v} ← {v} − α·∂J/∂{v}")
+        shown = c.factor(g) if not c.exercise else BLANK_MD
+        lines.append(f"- {lhs} = {c.fmt(first.theta[p])} − {c.factor(c.lr)} × {shown} = "
                      f"{c.num(second.theta[p])}")
-    lines += ["", msg("s6_held", names=", ".join(md_cell(v) for v in data)) if data else "", ""]
-    new_point = ", ".join(f"{md_cell(p)} = {c.num(second.theta[p])}" for p in params)
+    lines.append("")
+    if data:
+        lines += [msg("s6_held", names=", ".join(md_cell(c.var(v)) for v in data)), ""]
+    new_point = ", ".join(f"{md_cell(c.var(p))} = {c.num(second.theta[p])}" for p in params)
     if second.loss is not None and math.isfinite(second.loss):
         lines += [msg("s6_new_loss", point=new_point, value=c.num(second.loss),
                       old=c.num(first.loss)), ""]
@@ -530,24 +756,24 @@ def _descent_on_loss(c: _Ctx) -> list[str]:
             lines += [msg("s6_loss_decreased" if second.loss < first.loss
                           else "s6_loss_not_decreased"), ""]
     else:
-        lines += [msg("s6_new_failed", point=new_point, note=md_cell(second.note)), ""]
-    lines += [f"### {msg('s6_opt_heading')}", "",
-              msg("s6_opt_intro", lr=format_number(c.lr), name=case.name), ""]
+        lines += [msg("s6_new_failed", point=new_point), ""]
+    lines += [f"### {msg('s6_opt_heading')}", "", msg("s6_opt_intro", lr=c.fmt(c.lr)), ""]
+    names = ", ".join(c.var(p) for p in params)
     for tr in runs:
         lines += [f"#### {msg(_OPTIMIZER_TITLES[tr.optimizer])}", ""]
         steps = [s for s in tr.steps[:2] if s.record]
         if not steps:
-            lines += [msg("s6_opt_none", note=md_cell(tr.final.note or tr.final.status)), ""]
+            lines += [msg("s6_opt_none"), ""]
             continue
         rows = []
         if tr.optimizer == "sgd":
             rows.append([msg("s6_opt_rows"), *[", ".join(str(r + 1) for r in s.rows or ())
                                                for s in steps]])
-        rows.append([md_cell(f"θ = ({', '.join(params)})"),
+        rows.append([md_cell(f"θ = ({names})"),
                      *[_vector(c, [s.theta[p] for p in params], hide=s.step > 0)
                        for s in steps]])
         for key, label in _WORKINGS[tr.optimizer]:
-            rows.append([md_cell(label), *[_vector(c, s.record[key]) for s in steps]])
+            rows.append([md_cell(c.text(label)), *[_vector(c, s.record[key]) for s in steps]])
         after = tr.steps[1:3]
         rows.append([md_cell("θ ← θ − α·(…)"),
                      *[_vector(c, [s.theta[p] for p in params]) for s in after]])
@@ -569,9 +795,17 @@ def _context(cr: CaseRun, lang: str, exercise: bool, lr: Optional[float]) -> _Ct
         raise GradcompareError(f"no handout: {trace.note or 'no gradient at this point'}",
                                case=case.name, file=case.file or None, line=case.line or None)
     names = node_names(case.graph, trace.live)
+    var_names = math_names(list(case.graph.variables))
+    graph = case.graph
+    for i, text in names.items():
+        if i in graph.var_name:
+            names[i] = var_names.get(text, text)
+        elif i in graph.exact:
+            names[i] = localize(text, lang) if re.fullmatch(r"-?[\d.e+-]+", text) else text
     rate = lr if lr is not None else case.learning_rate
     return _Ctx(cr, Messages(lang), exercise, names, trace.values, trace.rows, trace.grads,
-                rate if rate is not None else DEFAULT_LEARNING_RATE, rate is not None)
+                rate if rate is not None else DEFAULT_LEARNING_RATE, rate is not None,
+                var_names)
 
 
 def _body(c: _Ctx) -> list[str]:
