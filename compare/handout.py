@@ -218,6 +218,11 @@ class _Ctx:
         """A number, or a blank in an exercise (unless `hide` is False: given data)."""
         return BLANK_MD if (self.exercise and hide) else self.fmt(x)
 
+    @property
+    def sep(self) -> str:
+        """Between numbers in a list: "; " where the decimal mark is a comma (2,5; 3)."""
+        return "; " if self.lang == "vi" else ", "
+
     def factor(self, x: float) -> str:
         """A number as a factor of a product: negatives and fractions in parentheses."""
         text = self.fmt(x)
@@ -270,7 +275,7 @@ def _header(c: _Ctx, title_key: str) -> list[str]:
             lines.append(f"- {md_cell(k)} = {md_cell(drawn, limit=2000)}" if drawn
                          else f"- {md_code(f'{k} = {v}')}")
         lines.append("")
-    point = ", ".join(f"{md_cell(c.var(k))} = {c.fmt(v)}" for k, v in case.at.items())
+    point = c.sep.join(f"{md_cell(c.var(k))} = {c.fmt(v)}" for k, v in case.at.items())
     lines += [msg("point", point=point, wrt=", ".join(md_cell(c.var(v)) for v in case.wrt)), ""]
     if c.exercise:
         lines += [msg("exercise_blank", blank=BLANK_MD), ""]
@@ -307,7 +312,7 @@ def _section_forward(c: _Ctx) -> list[str]:
         if i is None:
             rows.append(_fold_row(c, len(nodes), 4))
             continue
-        inputs = ", ".join(
+        inputs = c.sep.join(
             md_cell(c.name(k)) if k in graph.exact
             else f"{md_cell(c.name(k))} = {c.num(c.values[k], hide=not graph.is_leaf(k))}"
             for k in dict.fromkeys(graph.args(i)))
@@ -536,8 +541,8 @@ def _section_backprop(c: _Ctx) -> list[str]:
     if not c.exercise:
         lines += _copies_and_sums(c)
     backprop = c.cr.results["backprop"]
-    grads = ", ".join(md_cell(_d("f", c.var(v))) for v in case.wrt)
-    values = ", ".join(c.num(backprop.gradient.get(v)) for v in case.wrt)
+    grads = c.sep.join(md_cell(_d("f", c.var(v))) for v in case.wrt)
+    values = c.sep.join(c.num(backprop.gradient.get(v)) for v in case.wrt)
     lines += [f"**{msg('s4_gradient')}: ∇f = ({grads}) = ({values})**", ""]
     if backprop.counts is not None:
         lines += [msg("s4_counts", derivatives=c.count(backprop.counts.derivatives),
@@ -643,8 +648,8 @@ def _section_descent(c: _Ctx) -> list[str]:
     gradient = c.cr.results["backprop"].gradient
     moved = [v for v in case.parameters if gradient.get(v) is not None]
     if moved and not any(gradient[v] for v in moved):
-        grads = ", ".join(md_cell(_d("f", c.var(v))) for v in moved)
-        return lines + [msg("s6_stationary", grads=grads, zeros=", ".join("0" for _ in moved)),
+        grads = c.sep.join(md_cell(_d("f", c.var(v))) for v in moved)
+        return lines + [msg("s6_stationary", grads=grads, zeros=c.sep.join("0" for _ in moved)),
                         ""]
     new_point = dict(case.at)
     for var in moved:
@@ -661,7 +666,7 @@ def _section_descent(c: _Ctx) -> list[str]:
     if held:
         lines += [msg("s6_held", names=", ".join(md_cell(c.var(v)) for v in held)), ""]
     fw = forward(case.graph, new_point)
-    point = ", ".join(f"{md_cell(c.var(k))} = {c.num(v, hide=k in case.parameters)}"
+    point = c.sep.join(f"{md_cell(c.var(k))} = {c.num(v, hide=k in case.parameters)}"
                       for k, v in new_point.items())
     old = c.values[case.graph.output]
     if fw.ok:
@@ -694,7 +699,7 @@ _WORKINGS = {
 
 
 def _vector(c: _Ctx, values: Sequence[Optional[float]], hide: bool = True) -> str:
-    return "(" + ", ".join(c.num(v, hide=hide) for v in values) + ")"
+    return "(" + c.sep.join(c.num(v, hide=hide) for v in values) + ")"
 
 
 def _loss_value(c: _Ctx, loss: Optional[float]) -> str:
@@ -728,15 +733,15 @@ def _descent_on_loss(c: _Ctx) -> list[str]:
         lines += [msg("s6_lr_default", lr=c.fmt(c.lr)), ""]
     gd = runs[0]
     first = gd.steps[0]
-    grads = ", ".join(md_cell(f"∂J/∂{c.var(p)}") for p in params)
-    point = ", ".join(f"{md_cell(c.var(p))} = {c.fmt(first.theta[p])}" for p in params)
+    grads = c.sep.join(md_cell(f"∂J/∂{c.var(p)}") for p in params)
+    point = c.sep.join(f"{md_cell(c.var(p))} = {c.fmt(first.theta[p])}" for p in params)
     if first.gradient is None:
         return lines + [msg("s6_new_failed", point=point), ""]
     lines += [msg("s6_loss_at", point=point, value=_loss_value(c, first.loss), grads=grads,
                   values=_vector(c, [first.gradient[p] for p in params])), ""]
     if first.status == descent.STATIONARY:
         return lines + [msg("s6_stationary", grads=grads,
-                            zeros=", ".join("0" for _ in params)), ""]
+                            zeros=c.sep.join("0" for _ in params)), ""]
     second = gd.steps[1]
     for p in params:
         g = first.gradient[p]
@@ -748,7 +753,7 @@ def _descent_on_loss(c: _Ctx) -> list[str]:
     lines.append("")
     if data:
         lines += [msg("s6_held", names=", ".join(md_cell(c.var(v)) for v in data)), ""]
-    new_point = ", ".join(f"{md_cell(c.var(p))} = {c.num(second.theta[p])}" for p in params)
+    new_point = c.sep.join(f"{md_cell(c.var(p))} = {c.num(second.theta[p])}" for p in params)
     if second.loss is not None and math.isfinite(second.loss):
         lines += [msg("s6_new_loss", point=new_point, value=c.num(second.loss),
                       old=c.num(first.loss)), ""]
@@ -801,7 +806,8 @@ def _context(cr: CaseRun, lang: str, exercise: bool, lr: Optional[float]) -> _Ct
         if i in graph.var_name:
             names[i] = var_names.get(text, text)
         elif i in graph.exact:
-            names[i] = localize(text, lang) if re.fullmatch(r"-?[\d.e+-]+", text) else text
+            names[i] = (localize(text, lang) if re.fullmatch(r"-?[\d.e+-]+", text)
+                        else "π" if text == "pi" else text)
     rate = lr if lr is not None else case.learning_rate
     return _Ctx(cr, Messages(lang), exercise, names, trace.values, trace.rows, trace.grads,
                 rate if rate is not None else DEFAULT_LEARNING_RATE, rate is not None,

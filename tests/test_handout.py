@@ -16,6 +16,7 @@ from compare.cli import build_parser
 from compare.cotangent import sweep
 from compare.engine import run_case
 from compare.errors import GradcompareError
+from compare.fmt import number_text
 from compare.forward import forward
 from compare.handout import (LANGUAGES, MAX_ROWS, catalog,
                              naive_paths, render)
@@ -44,54 +45,63 @@ def page(runs, name, lang="en", **kw):
 # -- the lecture's worked example, number by number ----------------------------------------------
 COMMON_LINES = [
     "∂f/∂x = 1 × ∂f2/∂f1 × ∂f1/∂x = 1 × 5 × 1 = 5",
-    "∂f/∂y = 1 × **∂f2/∂f1 ⟳** × ∂f1/∂y = 1 × **5 ⟳** × 1 = 5",
-    "∂f/∂z = 1 × ∂f2/∂z = 1 × (-1) = -1",
-    "| f1 | x + y | x = 3, y = -4 | -1 |",
-    "| f2 | f1 · z | f1 = -1, z = 5 | -5 |",
+    "∂f/∂y = 1 **× ∂f2/∂f1 ⟳** × ∂f1/∂y = 1 **× 5 ⟳** × 1 = 5",
+    "∂f/∂z = 1 × ∂f2/∂z = 1 × (−1) = −1",
+    "| f2 | f1 · z | f1 = −1{sep}z = 5 | −5 |",
     "| 1 | f2 → f1 | ∂f/∂f2 = 1 | ∂f2/∂f1 = z | 5 | 1 × 5 = 5 | ∂f/∂f1 = 5 |",
-    "| 2 | f2 → z | ∂f/∂f2 = 1 | ∂f2/∂z = f1 | -1 | 1 × (-1) = -1 | ∂f/∂z = -1 |",
+    "| 2 | f2 → z | ∂f/∂f2 = 1 | ∂f2/∂z = f1 | −1 | 1 × (−1) = −1 | ∂f/∂z = −1 |",
     "| 3 | f1 → x | ∂f/∂f1 = 5 | ∂f1/∂x = 1 | 1 | 5 × 1 = 5 | ∂f/∂x = 5 |",
     "| 4 | f1 → y | ∂f/∂f1 = 5 | ∂f1/∂y = 1 | 1 | 5 × 1 = 5 | ∂f/∂y = 5 |",
-    "- x ← x − α·∂f/∂x = 3 − 0.1 × 5 = 2.5",
-    "- y ← y − α·∂f/∂y = -4 − 0.1 × 5 = -4.5",
-    "- z ← z − α·∂f/∂z = 5 − 0.1 × (-1) = 5.1",
-    "- ∂f/∂x = `z`",
-    "- ∂f/∂z = `x + y`",
+    "- x ← x − α·∂f/∂x = 3 − 0{dot}1 × 5 = 2{dot}5",
+    "- y ← y − α·∂f/∂y = −4 − 0{dot}1 × 5 = −4{dot}5",
+    "- z ← z − α·∂f/∂z = 5 − 0{dot}1 × (−1) = 5{dot}1",
+    "- ∂f/∂x = z",
+    "- ∂f/∂z = x + y",
     '  n0(["x = 3<br/>∂f/∂x = 5"])',
 ]
+SEPARATORS = {"en": {"sep": ", ", "dot": "."}, "vi": {"sep": "; ", "dot": ","}}
 PER_LANGUAGE = {
     "en": [
         "## Step 1 — The computational graph",
-        "## Step 2 — Forward pass",
-        "## The chain rule per variable (the naive way)",
-        "## Step 3 — Backpropagation",
+        "## Step 2 — The forward pass",
+        "## Step 3 — The chain rule, variable by variable",
+        "## Backpropagation: copy, do not compute again",
         "## What was saved",
-        "## One step of gradient descent",
-        "**Output: f = f2 = -5**",
-        "**The gradient: ∇f = (∂f/∂x, ∂f/∂y, ∂f/∂z) = (5, 5, -1)**",
+        "## Gradient descent",
+        "**Output: f = f2 = −5**",
+        "**The gradient: ∇f = (∂f/∂x, ∂f/∂y, ∂f/∂z) = (5, 5, −1)**",
+        "- 1 × ∂f2/∂f1 = 5 was computed for x and is computed again for y. It is exactly "
+        "∂f/∂f1 = 5: backpropagation computes it once and copies it.",
         "In total the naive way computed 5 local derivatives, 5 multiplications and 0 "
-        "additions: 10 operations. Of these local derivatives, 1 (marked ⟳) repeated work "
-        "already done.",
-        "| chain rule per variable (naive) | 5 | 5 | 0 | **10** |",
+        "additions: 10 operations. 1 of the local derivatives are marked ⟳: with their "
+        "multiplications, 2 operations of repeated work.",
+        "| chain rule, variable by variable | 5 | 5 | 0 | **10** |",
         "| backpropagation | 4 | 4 | 0 | **8** |",
-        "At the new point x = 2.5, y = -4.5, z = 5.1: f = -10.2 (before the step: -5).",
-        '  n2["f1 = x + y<br/>value -1<br/>∂f/∂f1 = 5"]',
+        "Backpropagation needed 8 operations instead of 10: 2 fewer (20% saved). That is the "
+        "1 marks ⟳ of Step 3, two operations each (2).",
+        "At the new point x = 2.5, y = −4.5, z = 5.1: f = −10.2 (before the step: −5).",
+        '  n2["f1 = x + y<br/>value −1<br/>∂f/∂f1 = 5"]',
     ],
     "vi": [
         "## Bước 1 — Đồ thị tính toán",
         "## Bước 2 — Lan truyền thuận",
-        "## Quy tắc chuỗi cho từng biến (cách làm thẳng)",
-        "## Bước 3 — Lan truyền ngược",
-        "## Tiết kiệm được gì",
-        "## Một bước hạ gradient",
-        "**Đầu ra: f = f2 = -5**",
-        "**Gradient: ∇f = (∂f/∂x, ∂f/∂y, ∂f/∂z) = (5, 5, -1)**",
-        "Tổng cộng cách làm thẳng đã tính 5 đạo hàm cục bộ, 5 phép nhân và 0 phép cộng: "
-        "10 phép tính. Trong đó 1 đạo hàm cục bộ (⟳) là tính lại một phép tính đã làm.",
-        "| quy tắc chuỗi cho từng biến (làm thẳng) | 5 | 5 | 0 | **10** |",
+        "## Bước 3 — Áp dụng quy tắc chuỗi cho từng biến",
+        "## Lan truyền ngược: chép lại, không tính lại",
+        "## Tiết kiệm được bao nhiêu",
+        "## Hạ gradient",
+        "**Đầu ra: f = f2 = −5**",
+        "**Gradient: ∇f = (∂f/∂x; ∂f/∂y; ∂f/∂z) = (5; 5; −1)**",
+        "- 1 × ∂f2/∂f1 = 5 đã được tính cho x và lại bị tính lại cho y. Đó chính là "
+        "∂f/∂f1 = 5: lan truyền ngược chỉ tính nó một lần rồi chép qua.",
+        "Tổng cộng, cách tính theo từng biến đã tính 5 đạo hàm cục bộ, 5 phép nhân và 0 phép "
+        "cộng: 10 phép tính. Có 1 đạo hàm cục bộ được đánh dấu ⟳: tính cả phép nhân đi kèm, "
+        "đó là 2 phép tính thừa.",
+        "| quy tắc chuỗi cho từng biến | 5 | 5 | 0 | **10** |",
         "| lan truyền ngược | 4 | 4 | 0 | **8** |",
-        "Tại điểm mới x = 2.5, y = -4.5, z = 5.1: f = -10.2 (trước bước cập nhật: -5).",
-        '  n2["f1 = x + y<br/>giá trị -1<br/>∂f/∂f1 = 5"]',
+        "Lan truyền ngược cần 8 phép tính thay vì 10: ít hơn 2 (tiết kiệm 20 %). Đó chính là "
+        "1 dấu ⟳ ở Bước 3, mỗi dấu hai phép tính (2).",
+        "Tại điểm mới x = 2,5; y = −4,5; z = 5,1: f = −10,2 (trước khi cập nhật: −5).",
+        '  n2["f1 = x + y<br/>giá trị −1<br/>∂f/∂f1 = 5"]',
     ],
 }
 
@@ -100,9 +110,11 @@ PER_LANGUAGE = {
 def test_lecture_example_numbers(runs, lang):
     text = page(runs, "lecture-sum-times", lang)
     lines = text.splitlines()
-    for expected in COMMON_LINES + PER_LANGUAGE[lang]:
+    common = [line.format(**SEPARATORS[lang]) for line in COMMON_LINES]
+    for expected in common + PER_LANGUAGE[lang]:
         assert expected in lines, expected
-    # Same order of steps as the lecture: graph, forward, chain rule, backprop, savings, descent.
+    # The lecture's order: Step 1 graph, Step 2 forward, Step 3 the chain rule per variable,
+    # then backpropagation, the saving, descent.
     headings = [line for line in lines if line.startswith("## ")]
     assert headings == [h for h in PER_LANGUAGE[lang] if h.startswith("## ")]
 
@@ -123,10 +135,14 @@ def test_expression_and_steps_forms_give_the_same_walk(runs):
 
 def test_sigmoid_exercise(runs):
     text = page(runs, "lecture-sigmoid", "en")
+    assert "Function: f = 1/(1 + e^(−(θ₀ + θ₁·x)))" in text
     assert "**Output: f = f6 = 1/2**" in text
-    assert "**The gradient: ∇f = (∂f/∂x, ∂f/∂theta0, ∂f/∂theta1) = (3/4, 1/4, 1/4)**" in text
-    assert "| 1 | f6 → f5 | ∂f/∂f6 = 1 | ∂f6/∂f5 = −1/f5² | -1/4 | 1 × (-1/4) = -1/4 |" in text
-    assert "(The case gives no learning rate; α = 0.1 is assumed." in text
+    assert "**The gradient: ∇f = (∂f/∂x, ∂f/∂θ₀, ∂f/∂θ₁) = (3/4, 1/4, 1/4)**" in text
+    assert "| 1 | f6 → f5 | ∂f/∂f6 = 1 | ∂f6/∂f5 = −1/f5² | −1/4 | 1 × (−1/4) = −1/4 |" in text
+    assert "(The case gives no learning rate; α = 0.1 is taken.)" in text
+    # The repeated prefix is ∂f/∂f2, said with its value.
+    assert ("- 1 × ∂f6/∂f5 × ∂f5/∂f4 × ∂f4/∂f3 × ∂f3/∂f2 = 1/4 was computed for x and is "
+            "computed again for θ₀. It is exactly ∂f/∂f2 = 1/4") in text
     assert "0.30000000000000004" not in text
 
 
@@ -165,10 +181,16 @@ def test_counts_on_the_page_are_the_engines(runs):
         cr = runs[name]
         text = page(runs, name)
         n, b = cr.results["naive"].counts, cr.results["backprop"].counts
-        assert f"| {n.derivatives} | {n.multiplications} | {n.additions} | **{n.total}** |" in text
-        assert f"| {b.derivatives} | {b.multiplications} | {b.additions} | **{b.total}** |" in text
+        f = [number_text(x, "en") for c in (n, b)
+             for x in (c.derivatives, c.multiplications, c.additions, c.total)]
+        assert f"| {f[0]} | {f[1]} | {f[2]} | **{f[3]}** |" in text
+        assert f"| {f[4]} | {f[5]} | {f[6]} | **{f[7]}** |" in text
         again = n.derivatives - b.derivatives
-        assert f"Of these local derivatives, {again} (marked ⟳) repeated work" in text
+        assert f"{number_text(again, 'en')} of the local derivatives are marked ⟳" in text
+        # What a student counts (two operations per ⟳) is the saving the table states.
+        marks = text.count(" ⟳**") // 2
+        if n.additions == b.additions and "more paths, not written out" not in text:
+            assert 2 * marks == n.total - b.total
 
 
 # -- catalogs -----------------------------------------------------------------------------------
@@ -211,10 +233,14 @@ def test_catalog_files_are_valid_json():
 def test_exercise_has_blanks_and_a_separate_key(runs):
     text, key = render(runs["lecture-sum-times"], "vi", exercise=True)
     assert key is not None and key.startswith("# Đáp án")
-    assert "(5, 5, -1)" not in text and "(5, 5, -1)" in key
-    assert "1 × \\_\\_\\_\\_ × \\_\\_\\_\\_ = \\_\\_\\_\\_" in text
-    assert "| f1 | x + y | x = 3, y = -4 | \\_\\_\\_\\_ |" in text   # inputs given, value blank
-    assert "∂f/∂f2 = 1" in text                                       # the seed is given
+    blank = handout.BLANK_MD
+    assert "(5; 5; −1)" not in text and "(5; 5; −1)" in key
+    assert text.startswith("# Bài tập") and "xây dựng đồ thị tính toán và chạy lan truyền thuận" in text
+    assert f"1 × {blank} × {blank} = {blank}" in text
+    assert f"| f1 | x + y | x = 3; y = −4 | {blank} |" in text   # inputs given, value blank
+    assert "∂f/∂f2 = 1" in text                                  # the seed is given
+    assert "```mermaid" not in text and "```mermaid" in key      # the graph is to be drawn
+    assert "⟳**" not in text and "⟳**" in key                    # so are the marks
     html = markdown.markdown(text, extensions=["tables", "fenced_code"])
     assert "<strong></strong>" not in html and "<em>" not in html     # blanks stay blanks
     assert "____" in html
@@ -230,7 +256,7 @@ def test_renders_to_html_with_tables_and_diagram(runs, lang):
     m = re.search(r'<code class="language-mermaid">(.*?)</code>', html, re.S)
     assert m, "the diagram block did not survive"
     assert m.group(1).startswith("flowchart LR") and "f1 = x + y&lt;br/&gt;" in m.group(1)
-    assert "<strong>∂f2/∂f1 ⟳</strong>" in html   # the recomputed derivative is marked
+    assert "<strong>× ∂f2/∂f1 ⟳</strong>" in html   # the recomputed derivative is marked
 
 
 def test_large_case_stays_readable(runs):
@@ -331,19 +357,45 @@ def test_help_has_an_example(capsys):
     assert "Examples:" in text and "gradcompare handout lecture-sum-times" in text
 
 
-def test_descent_step_moves_only_the_parameters():
-    """The bundled exercise names θ0, θ1 as parameters: the input x is data and stays."""
+def test_sigmoid_exercise_descends_the_loss_moving_theta_only():
+    """The lecture's exercise trains the neuron: target 1, J = −ln f = ln 2, ∇θJ = (−1/2, −1/2),
+    one step at α = 0.1 gives θ = (−2.95, 3.05); the input x is data and stays."""
     from compare.cases import default_cases_path, load_library
     from compare.engine import run_case
     from compare.handout import render
 
     library = load_library(default_cases_path()).select(["lecture-sigmoid-neuron"], [])
     case = library.cases[0]
-    assert case.parameters == ["theta0", "theta1"] and "x" in case.wrt
-    for lang, held in (("en", "Held fixed"), ("vi", "Giữ nguyên")):
+    assert case.parameters == ["theta0", "theta1"] and case.loss is not None
+    expected = {
+        "en": ("Held fixed (data, not parameters): x.", "J = ln 2 ≈ 0.693147",
+               "∇θJ = (∂J/∂θ₀, ∂J/∂θ₁) = (−1/2, −1/2)",
+               "- θ₀ ← θ₀ − α·∂J/∂θ₀ = −3 − 0.1 × (−1/2) = −2.95",
+               "- θ₁ ← θ₁ − α·∂J/∂θ₁ = 3 − 0.1 × (−1/2) = 3.05"),
+        "vi": ("Giữ nguyên (là dữ liệu, không phải tham số): x.", "J = ln 2 ≈ 0,693147",
+               "∇θJ = (∂J/∂θ₀; ∂J/∂θ₁) = (−1/2; −1/2)",
+               "- θ₀ ← θ₀ − α·∂J/∂θ₀ = −3 − 0,1 × (−1/2) = −2,95",
+               "- θ₁ ← θ₁ − α·∂J/∂θ₁ = 3 − 0,1 × (−1/2) = 3,05"),
+    }
+    for lang, lines in expected.items():
         text, _ = render(run_case(case), lang)
-        step = text.split("θ ← θ − α·∇f", 1)[1]
-        assert "theta0 ← theta0 − α·∂f/∂theta0 = -3 − 0.1 × (1/4) = -3.025" in step
-        assert "theta1 ← theta1 − α·∂f/∂theta1 = 3 − 0.1 × (1/4) = 2.975" in step
-        assert "x ← x" not in step and f"{held} " in step
-        assert "x = 1, theta0 = -3.025, theta1 = 2.975" in step
+        step = text.split("θ ← θ − α·∇θJ(θ)", 1)[1]
+        for line in lines:
+            assert line in step, (lang, line)
+        assert "x ←" not in step and "∂J/∂x" not in step and "α·∇f" not in text
+
+
+def test_a_case_without_a_loss_says_it_descends_f_and_holds_its_data():
+    from compare.cases import default_cases_path, load_library
+    from compare.engine import run_case
+
+    library = load_library(default_cases_path()).select(["cs231n-sigmoid-neuron-2d"], [])
+    case = library.cases[0]
+    assert case.loss is None
+    data = [v for v in case.wrt if v not in case.parameters]
+    assert data
+    text, _ = render(run_case(case), "en")
+    step = text.split("## Gradient descent", 1)[1]
+    assert "descends the function f itself" in step
+    for v in data:
+        assert f"- {handout.math_name(v)} ←" not in step
