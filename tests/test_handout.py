@@ -399,3 +399,137 @@ def test_a_case_without_a_loss_says_it_descends_f_and_holds_its_data():
     assert "descends the function f itself" in step
     for v in data:
         assert f"- {handout.math_name(v)} ←" not in step
+
+
+# -- the floors for every bundled case: Vietnamese without English, numbers the Vietnamese way ---
+@pytest.fixture(scope="module")
+def bundled():
+    """Every bundled case, run with the numeric methods (SymPy's section is checked on the
+    lecture fixtures above; here it would cost the suite seconds for no new text)."""
+    from compare.cases import default_cases_path
+    from compare.engine import run_library
+
+    library = load_library(default_cases_path())
+    assert not library.errors
+    run = run_library(library, methods=("naive", "backprop"))
+    return {cr.case.name: cr for cr in run.runs}
+
+
+# English words a Vietnamese handout must not contain: every word of the English catalog, and
+# the words of the engine's notes that used to leak through.  Allowed: the terms the lecture
+# itself uses in Vietnamese (node, gradient) and names (SymPy, PyTorch, Adam, RMSprop).
+ALLOWED = {"node", "nodes", "gradient", "gradcompare", "sympy", "pytorch", "adam", "rmsprop",
+           "sigmoid", "relu", "tanh", "exp", "log", "sqrt", "max", "min", "abs", "sin", "cos",
+           "tan", "sign", "softmax", "softplus", "logsumexp", "logistic", "logit", "entropy"}
+LEAKED = {"digits", "predicted", "budget", "executed", "over", "not", "engine", "parameters",
+          "field", "lecture", "taught", "vietnamese", "naive", "source", "case", "trained",
+          "target", "points", "minimum", "at", "the", "of", "and", "with", "loss", "steps",
+          "levels", "shared", "weights", "function", "example", "notes", "staged", "same",
+          "written", "via", "far", "tail", "leaky", "approximation", "neuron", "hinge", "margin",
+          "squared", "error", "line", "mean", "cross", "binary", "negative", "likelihood",
+          "residual", "small", "large", "sphere", "squarings", "time", "hidden", "units",
+          "inputs", "output", "exercise", "answer", "key", "blank"}
+
+
+def english_words():
+    words = {w.lower() for text in catalog("en").values()
+             for w in re.findall(r"[A-Za-z]{3,}", re.sub(r"\{\w+\}", "", text))}
+    return (words | LEAKED) - ALLOWED
+
+
+def prose(text):
+    """What a reader reads as words: without code, diagrams and HTML entities."""
+    text = re.sub(r"```.*?```", "", text, flags=re.S)
+    text = re.sub(r"`[^`]*`", "", text)
+    return re.sub(r"&\w+;", "", text).replace("\\_", "_")
+
+
+def test_vietnamese_handouts_of_every_bundled_case_have_no_english(bundled):
+    english = english_words()
+    assert {"the", "digits", "predicted", "operations", "backpropagation"} <= english
+    found = {}
+    for name, cr in bundled.items():
+        names = set(cr.case.graph.variables) | {k for k, _ in cr.case.steps or []}
+        page, key = render(cr, "vi", exercise=True)
+        for text in (page, key, render(cr, "vi")[0]):
+            words = {w for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", prose(text))
+                     if w not in names}
+            bad = {w for w in words if w.lower() in english}
+            if bad:
+                found[name] = sorted(bad)
+    assert not found, found
+
+
+THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d,]|\.\d)")
+VI_WRONG_NUMBER = [
+    (re.compile(r"(?<![\w.])\d+\.\d"), "a decimal point"),
+    (re.compile(r"(?<![\w)\]])-\d"), "a hyphen as minus"),
+    (re.compile(r"\d%"), "a percent sign without its space"),
+    (re.compile(r"\d+(?:,\d+)?, \d+,\d"), "decimals separated by a comma"),
+]
+
+
+def test_vietnamese_handouts_write_numbers_the_vietnamese_way(bundled):
+    for name, cr in bundled.items():
+        for text in (render(cr, "vi")[0], render(cr, "vi", exercise=True)[1]):
+            body = re.sub(r"`[^`]*`", "", text)
+            body = THOUSANDS.sub("N", body)      # 20.480: the thousands dot is right
+            for pattern, what in VI_WRONG_NUMBER:
+                m = pattern.search(body)
+                assert m is None, (name, what, body[max(m.start() - 60, 0):m.end() + 20])
+    sample = render(bundled["lecture-sigmoid-neuron-steps"], "vi")[0]
+    assert "tiết kiệm 52,9 %" in sample and "α = 0,1" in sample
+
+
+NUMBER = re.compile(r"(?<![\w.,/])−?\d+(?:,\d+)?(?:/\d+)?(?![\w/])")
+
+
+def numbers(text):
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    return set(NUMBER.findall("\n".join(lines)))
+
+
+@pytest.mark.parametrize("name", ["lecture-sum-times", "lecture-sum-times-steps",
+                                  "lecture-sigmoid-neuron", "lecture-sigmoid-neuron-steps",
+                                  "lecture-colah-fan-out"])
+def test_exercise_gives_away_no_answer(bundled, name):
+    """The exercise has none of the answer key's numbers but the inputs (and the numbers the
+    text itself states: the seed 1, 0 in "starting from 0", the optimizers' constants)."""
+    cr = bundled[name]
+    page, key = render(cr, "vi", exercise=True)
+    case = cr.case
+    given = {number_text(v, "vi") for v in case.at.values()}
+    given |= {number_text(v, "vi") for row in case.data for v in row.values()}
+    given |= {number_text(case.learning_rate or handout.DEFAULT_LEARNING_RATE, "vi")}
+    given |= numbers(case.text) | numbers(" ".join(catalog("vi").values()))
+    given |= numbers(" ".join(case.sources.values()))
+    given |= numbers(handout._decimal_comma(" ".join(label for rows in
+                                                      handout._WORKINGS.values()
+                                                      for _, label in rows), "vi"))
+    given |= {"1", "2"}     # the optimizers' steps t = 1, 2
+    leaked = (numbers(page) & numbers(key)) - given
+    assert not leaked, leaked
+    assert len(numbers(key) - given) > 5                     # the key does carry the answers
+    assert page.count(handout.BLANK_MD) > 20
+
+
+def test_lecture_handouts_follow_the_lecture(bundled):
+    for name in ("lecture-sum-times", "lecture-sum-times-steps"):
+        for lang, order in (("en", ["Step 1", "Step 2", "Step 3", "Backpropagation",
+                                    "What was saved", "Gradient descent"]),
+                            ("vi", ["Bước 1", "Bước 2", "Bước 3", "Lan truyền ngược",
+                                    "Tiết kiệm", "Hạ gradient"])):
+            text = render(bundled[name], lang)[0]
+            headings = [line[3:] for line in text.splitlines() if line.startswith("## ")]
+            assert [any(h.startswith(o) for h in headings[k:k + 1])
+                    for k, o in enumerate(order)] == [True] * 6, headings
+            assert "= −5**" in text                                     # Step 2: f = −5
+            assert "**× ∂f2/∂f1 ⟳**" in text                             # Step 3: recomputed
+            assert "(5, 5, −1)" in text or "(5; 5; −1)" in text
+
+
+def test_fan_out_adds_the_gradients(bundled):
+    text = render(bundled["lecture-colah-fan-out"], "en")[0]
+    assert "∂f/∂b = 2 + 3 = 5" in text                      # naive: the two paths' products
+    assert "| ∂f/∂b = 3 + 2 = 5 |" in text                  # backprop: added where they meet
+    assert "b is used 2 times: the gradients arriving along its edges are added" in text
