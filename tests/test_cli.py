@@ -150,3 +150,12 @@ def test_report_exits_2_when_a_case_is_rejected(tmp_path, capsys):
     assert main(["report", "--cases", str(f), "--out", str(tmp_path / "rep")]) == 2
     assert (tmp_path / "rep" / "cases" / "good.md").exists()
     assert "case 'bad'" in capsys.readouterr().err
+
+
+def test_list_prints_plain_text(library, capsys):
+    """A terminal shows the titles as written: no markdown escapes, no HTML entities."""
+    path = library(GOOD.replace('title: "(x + y) · z"', 'title: "x_1 > 0 & a*b | `c`"'))
+    assert main(["list", "--cases", path]) == 0
+    out = capsys.readouterr().out
+    assert "x_1 > 0 & a*b | `c`" in out
+    assert "&gt;" not in out and "\\_" not in out and "&amp;" not in out

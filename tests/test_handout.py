@@ -12,7 +12,7 @@ import pytest
 
 from compare import handout
 from compare.cases import load_library, load_text
-from compare.cli import build_parser
+from compare.cli import build_parser, main
 from compare.cotangent import sweep
 from compare.engine import run_case
 from compare.errors import GradcompareError
@@ -533,3 +533,14 @@ def test_fan_out_adds_the_gradients(bundled):
     assert "∂f/∂b = 2 + 3 = 5" in text                      # naive: the two paths' products
     assert "| ∂f/∂b = 3 + 2 = 5 |" in text                  # backprop: added where they meet
     assert "b is used 2 times: the gradients arriving along its edges are added" in text
+
+
+def test_handout_files_get_ordinary_permissions(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert main(["handout", "lecture-sum-times", "--cases", str(LECTURE), "--lang", "vi",
+                 "--dir", str(tmp_path / "h")]) == 0
+    mode = (tmp_path / "h" / "lecture-sum-times.vi.md").stat().st_mode & 0o777
+    assert mode == 0o666 & ~mask        # 0644 under the usual umask, not mkstemp's 0600
