@@ -240,11 +240,12 @@ def test_at_a_stationary_point_there_is_no_step():
 
 
 def test_a_case_without_a_loss_descends_the_function_and_keeps_its_data():
-    case = LIBRARY["lecture-sigmoid-neuron"]        # parameters θ0, θ1; x is data
-    objective, [tr] = descent.run(case, ["gd"], steps=1)
+    case = LIBRARY["cs231n-sigmoid-neuron-2d"]      # parameters w0, w1, w2; x0, x1 are data
+    objective, [tr] = descent.run(case, ["gd"], steps=1, lr=0.1)
     assert objective.formula() == "J(θ) = f(θ)" and not objective.has_loss
-    assert tr.steps[1].theta == pytest.approx({"theta0": -3 - 0.1 * 0.25,
-                                               "theta1": 3 - 0.1 * 0.25})
+    gradient = case.expect.gradient
+    assert tr.steps[1].theta == pytest.approx({w: case.at[w] - 0.1 * gradient[w]
+                                               for w in ("w0", "w1", "w2")})
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -350,32 +351,33 @@ def _handout(name, lang, exercise=False):
 
 def test_the_handout_trains_the_neuron_on_its_loss_moving_only_theta():
     en = _handout("lecture-sigmoid-neuron-loss", "en")
-    assert "θ ← θ − α·∇θJ(θ)" in en and "J = 0.693147" in en
-    assert "∇θJ = (∂J/∂theta0, ∂J/∂theta1) = (-1/2, -1/2)" in en
-    assert "theta0 ← theta0 − α·∂J/∂theta0 = -3 − 0.1 × (-1/2) = -2.95" in en
-    assert "theta1 ← theta1 − α·∂J/∂theta1 = 3 − 0.1 × (-1/2) = 3.05" in en
+    assert "θ ← θ − α·∇θJ(θ)" in en and "J = ln 2 ≈ 0.693147" in en
+    assert "∇θJ = (∂J/∂θ₀, ∂J/∂θ₁) = (−1/2, −1/2)" in en
+    assert "θ₀ ← θ₀ − α·∂J/∂θ₀ = −3 − 0.1 × (−1/2) = −2.95" in en
+    assert "θ₁ ← θ₁ − α·∂J/∂θ₁ = 3 − 0.1 × (−1/2) = 3.05" in en
     assert "x ←" not in en and "Held fixed" in en
     # Adam's first step written out: m, v, bias correction, m̂, v̂.
     adam = en.split("#### Adam")[1]
-    for row in ("| m = 0.9·m + 0.1·g | (-0.05, -0.05)", "| 1 − 0.9ᵗ | (0.1, 0.1) | (0.19, 0.19)",
-                "| m̂ = m/(1 − 0.9ᵗ) | (-1/2, -1/2)", "| v̂ = v/(1 − 0.999ᵗ) | (1/4, 1/4)",
-                "| θ ← θ − α·(…) | (-2.9, 3.1)"):
+    for row in ("| m = 0.9·m + 0.1·g | (−0.05, −0.05)", "| 1 − 0.9ᵗ | (0.1, 0.1) | (0.19, 0.19)",
+                "| m̂ = m/(1 − 0.9ᵗ) | (−1/2, −1/2)", "| v̂ = v/(1 − 0.999ᵗ) | (1/4, 1/4)",
+                "| θ ← θ − α·(…) | (−2.9, 3.1)"):
         assert row in adam, row
+    assert "#### Stochastic gradient descent" in en      # every optimizer, sgd too
     vi = _handout("lecture-sigmoid-neuron-loss", "vi")
     for term in ("hàm lỗi", "tham số", "tốc độ học", "hạ gradient"):
         assert term in vi, term
-    assert "-2.95" in vi and "3.05" in vi
+    assert "−2,95" in vi and "3,05" in vi
 
 
 def test_the_exercise_leaves_the_descent_numbers_blank():
     page = _handout("lecture-sigmoid-neuron-loss", "en", exercise=True)
-    assert "-2.95" not in page and "0.693147" not in page and "1/2" not in page
+    assert "2.95" not in page and "0.693147" not in page and "1/2" not in page
 
 
 def test_a_handout_without_a_loss_says_it_descends_the_function_itself():
-    en = _handout("lecture-sigmoid-neuron", "en")
-    assert "descends the function f itself" in en and "x ←" not in en
-    vi = _handout("lecture-sigmoid-neuron", "vi")
+    en = _handout("cs231n-sigmoid-neuron-2d", "en")
+    assert "descends the function f itself" in en and "x₀ ←" not in en and "w₀ ←" in en
+    vi = _handout("cs231n-sigmoid-neuron-2d", "vi")
     assert "trên chính hàm f" in vi
 
 

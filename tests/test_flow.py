@@ -126,7 +126,7 @@ def test_handouts_and_diagrams_render_from_the_recorded_trace(monkeypatch):
     monkeypatch.setattr(cotangent, "sweep", forbidden)
     page, _ = handout.render(cr, "en")
     block = diagram.for_case_run(cr)
-    assert "∂f/∂f1 = 5" in block and "-5" in page
+    assert "∂f/∂f1 = 5" in block and "−5" in page
 
 
 def test_the_report_does_not_recompute_the_growth_study(tmp_path, write, monkeypatch):
