@@ -772,7 +772,8 @@ def _descent_on_loss(c: _Ctx) -> list[str]:
             continue
         rows = []
         if tr.optimizer == "sgd":
-            rows.append([msg("s6_opt_rows"), *[", ".join(str(r + 1) for r in s.rows or ())
+            rows.append([msg("s6_opt_rows"), *[", ".join(str(r + 1) for r in s.rows)
+                                               if s.rows else msg("s6_opt_all_rows")
                                                for s in steps]])
         rows.append([md_cell(f"θ = ({names})"),
                      *[_vector(c, [s.theta[p] for p in params], hide=s.step > 0)
