@@ -1,14 +1,16 @@
 """Lecture handouts: the lecture's steps, generated for any case, in English and Vietnamese.
 
-A handout walks through what the lecture does on the board, with the case's numbers:
+A handout walks through what the lecture does on the board, in its order, with the case's numbers:
 
-1. the computational graph (a Mermaid diagram, annotated with values and gradients);
-2. the forward pass, node by node in topological order;
-3. the chain rule per variable, the naive way — every path's product written out from 1, the
-   local derivatives computed again marked;
-4. backpropagation: one row per edge in reverse topological order, from the seed 1;
-5. what was saved: both ways' operation counts, and SymPy's symbolic derivative and its size;
-6. one gradient-descent step with the learning rate.
+1. Step 1, the computational graph (a Mermaid diagram, annotated with values and gradients);
+2. Step 2, the forward pass, node by node in topological order;
+3. Step 3, the chain rule per variable, the naive way: every path's product written out from 1,
+   each local derivative computed again and the multiplication by it marked ⟳ (so the marks
+   count exactly the operations backprop saves), the repeated products named;
+4. backpropagation, the improved way: one row per edge in reverse topological order, from the
+   seed 1; where one gradient is copied to several children, and where gradients add;
+5. what was saved: both ways' operation counts, how they grow, SymPy's derivative and its size;
+6. gradient descent on the case's loss (moving its parameters only), or on f itself.
 
 Rendering only: the counts, the final gradient and SymPy's answer come from the engine's CaseRun,
 and node values, node gradients and the per-edge rows of the backprop table from the Trace the
@@ -19,8 +21,11 @@ is cut after a few paths per variable; the rest is summarized with compare.count
 per-variable path counts.  The descent section evaluates f at the new point θ − α∇f, the one
 value no method has computed.
 
-All text comes from one message catalog per language, compare/locale/<lang>.json.  Output is
-deterministic (no dates, no timings): generated handouts are committed.
+Text is for students: all of it comes from one message catalog per language,
+compare/locale/<lang>.json; numbers are written the language's way (compare.fmt.localize: one
+minus sign, 0,1 and 52,9 % in Vietnamese); variables as mathematics (theta0 -> θ₀) and formulas
+drawn by compare.formulas.  An exercise leaves every answer blank (the graph to be drawn) and the
+answer key carries them.  Output is deterministic (no dates, no timings): handouts are committed.
 """
 
 from __future__ import annotations
