@@ -545,3 +545,20 @@ def test_handout_files_get_ordinary_permissions(tmp_path):
                  "--dir", str(tmp_path / "h")]) == 0
     mode = (tmp_path / "h" / "lecture-sum-times.vi.md").stat().st_mode & 0o777
     assert mode == 0o666 & ~mask        # 0644 under the usual umask, not mkstemp's 0600
+
+
+def test_names_and_numbers_as_mathematics():
+    assert [handout.math_name(n) for n in ("theta0", "w_1", "x2", "theta", "f1.1", "loss")] \
+        == ["θ₀", "w₁", "x₂", "θ", "f1.1", "loss"]
+    assert handout.math_names(["x1", "x_1", "theta0"]) == {"x1": "x1", "x_1": "x_1",
+                                                            "theta0": "θ₀"}
+    assert handout.formula_text("1/(1 + e^-(theta0 + theta1*x))", {"theta0": "θ₀",
+                                "theta1": "θ₁"}, "en") == "1/(1 + e^(−(θ₀ + θ₁·x)))"
+    assert handout.formula_text("max(0.01*x, x)", {}, "vi") == "max(0,01·x, x)"
+    assert handout.formula_text("Heaviside(x)", {}, "en") is None
+    for x, en, vi in ((0.1, "0.1", "0,1"), (-4, "−4", "−4"), (1e-8, "1 × 10⁻⁸", "1 × 10⁻⁸"),
+                      (123456, "123,456", "123.456"), (-0.25, "−1/4", "−1/4"),
+                      (2 ** 70, "≈ 1.18 × 10²¹ (22 digits)", "≈ 1,18 × 10²¹ (22 chữ số)")):
+        assert (number_text(x, "en"), number_text(x, "vi")) == (en, vi)
+    assert handout.percent_text(52.9, "vi") == "52,9 %" and handout.percent_text(52.9, "en") \
+        == "52.9%"
