@@ -73,12 +73,12 @@ PER_LANGUAGE = {
         "- 1 × ∂f2/∂f1 = 5 was computed for x and is computed again for y. It is exactly "
         "∂f/∂f1 = 5: backpropagation computes it once and copies it.",
         "In total the naive way computed 5 local derivatives, 5 multiplications and 0 "
-        "additions: 10 operations. 1 of the local derivatives are marked ⟳: with their "
+        "additions: 10 operations. Local derivatives marked ⟳: 1; with their "
         "multiplications, 2 operations of repeated work.",
         "| chain rule, variable by variable | 5 | 5 | 0 | **10** |",
         "| backpropagation | 4 | 4 | 0 | **8** |",
         "Backpropagation needed 8 operations instead of 10: 2 fewer (20% saved). The difference "
-        "is the 1 marks ⟳ of Step 3, two operations each (2 operations).",
+        "is Step 3's ⟳ marks: 1, two operations each (2 operations).",
         "At the new point x = 2.5, y = −4.5, z = 5.1: f = −10.2 (before the step: −5).",
         '  n2["f1 = x + y<br/>value −1<br/>∂f/∂f1 = 5"]',
     ],
@@ -186,7 +186,7 @@ def test_counts_on_the_page_are_the_engines(runs):
         assert f"| {f[0]} | {f[1]} | {f[2]} | **{f[3]}** |" in text
         assert f"| {f[4]} | {f[5]} | {f[6]} | **{f[7]}** |" in text
         again = n.derivatives - b.derivatives
-        assert f"{number_text(again, 'en')} of the local derivatives are marked ⟳" in text
+        assert f"Local derivatives marked ⟳: {number_text(again, 'en')};" in text
         # What a student counts (two operations per ⟳) is the saving the table states.
         marks = text.count(" ⟳**") // 2
         if n.additions == b.additions and "more paths, not written out" not in text:
