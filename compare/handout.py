@@ -65,6 +65,7 @@ HEAD_ROWS, TAIL_ROWS = 40, 15
 BLANK_MD = r"\_" * 10   # the blank as Markdown text, wide enough to write in by hand
 DRAWING_LINES = 12      # empty lines left in an exercise for drawing the graph
 AGAIN = "⟳"           # marks a local derivative and its multiplication computed again
+NBSP = "\u00a0"        # keeps a ⟳ on the line of the factor it marks when a product wraps
 PAGE_BREAK = '<div style="page-break-before: always"></div>'
 
 
@@ -404,8 +405,8 @@ def _section_naive(c: _Ctx) -> list[str]:
                 owner.setdefault(prefix, var)
                 value = BLANK_MD if c.exercise else c.factor(d)
                 if (parent, pos) in seen and not c.exercise:
-                    symbols.append(f"**× {factor} {AGAIN}**")
-                    numbers.append(f"**× {value} {AGAIN}**")
+                    symbols.append(f"**× {factor}{NBSP}{AGAIN}**")
+                    numbers.append(f"**× {value}{NBSP}{AGAIN}**")
                 else:
                     symbols.append(f"× {factor}")
                     numbers.append(f"× {value}")
