@@ -146,7 +146,15 @@ def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
                          f"domain")
         roundoff = EPS * max(big, abs(f0), 1e-300) / h
         wide = diff.at(2 * h)
-        trunc = abs(wide.derivative - cur.derivative) / 3 if wide.ok else 0.0
+        if wide.ok:
+            trunc = abs(wide.derivative - cur.derivative) / 3
+        else:             # 2h leaves the domain: compare with h/2 instead
+            half = diff.at(step(x, h / max(1.0, abs(x)) / 2))
+            if half.ok:
+                trunc = abs(cur.derivative - half.derivative) / 3
+                cur, roundoff = half, roundoff * 2
+            else:     # no second estimate at all: it is only known to its own size
+                trunc = abs(cur.derivative)
         best = (trunc, cur)
         for _ in range(REFINE):
             if trunc <= roundoff or roundoff >= best[0]:
