@@ -232,3 +232,21 @@ def _edge(result: Result, graph: Graph, values: list[float], name: str, x: float
     result.gradient = {v: None for v in wrt}
     result.seconds = time.perf_counter() - t0
     return result
+
+
+CURVE_STEPS = tuple(10.0 ** -k for k in range(1, 15))     # h = 1e-1 … 1e-14
+
+
+def error_curve(graph: Graph, point: Mapping[str, float], variable: str,
+                steps=CURVE_STEPS) -> list[tuple[float, Optional[float]]]:
+    """The central difference for `variable` at each step h (rounded so that x ± h is exactly
+    h away): (h, D(h)), D None where x ± h leaves the domain.  Truncation error falls as h²
+    and round-off grows as 1/h: against the exact value the error draws a V."""
+    x = float(point[variable])
+    diff = _Differences(graph, point, variable, x, Counts(), 0)
+    out: list[tuple[float, Optional[float]]] = []
+    for h in steps:
+        h = (x + h) - x
+        c = diff.at(h)
+        out.append((h, c.derivative if c.ok else None))
+    return out
