@@ -153,7 +153,9 @@ def growth(df: pd.DataFrame, last: int = 3) -> pd.DataFrame:
         for m, mdf in fdf.groupby("method", sort=False):
             ok = mdf[mdf["operations"].notna()]
             if len(ok):
-                series[f"{m} operations"] = (list(ok["n"]), [int(v) for v in ok["operations"]])
+                label = "forward mode" if m == "forward" else m   # not the forward pass
+                series[f"{label} operations"] = (list(ok["n"]),
+                                                 [int(v) for v in ok["operations"]])
             sz = mdf[mdf["size_raw"].notna()]
             if len(sz):
                 series["sympy derivative size raw"] = (list(sz["n"]),
@@ -329,7 +331,8 @@ def _plus(a: Optional[int], b: Optional[int]) -> str:
 
 
 # -- the plot --------------------------------------------------------------------------------
-STYLE = {"naive": "tab:red", "backprop": "tab:blue", "sympy": "tab:green"}
+STYLE = {"naive": "tab:red", "backprop": "tab:blue", "sympy": "tab:green", "forward": "tab:purple",
+         "numeric": "tab:gray"}
 
 
 SUMMARY_PAGE = "scale/README.md"
@@ -360,7 +363,8 @@ def summary_page(sizes: Sequence[int] = SUMMARY_SIZES) -> dict[str, "str | bytes
         links.append(f"![{family}: operations against n, log scale]({family}.svg)")
     text = "\n".join([
         "# How the cost grows", "",
-        "The same three methods on two graph families of growing size n (written by "
+        "Every method on two graph families of growing size n (the table: naive, backprop "
+        "and SymPy; the plots: all five; written by "
         "`gradcompare scale --summary`; `gradcompare scale FAMILY --sizes 1:30 --plot FILE` "
         "draws larger sweeps, with times).", "",
         growth_summary_markdown(sizes, df), *links, "",

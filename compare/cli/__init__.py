@@ -27,7 +27,8 @@ COMMANDS = (listing, run, report, check, handout, scale, descend, numeric)
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradcompare",
-        description="Differentiate every case several ways (naive chain rule, backprop, SymPy) "
+        description="Differentiate every case several ways (naive chain rule, backprop, SymPy, "
+                    "forward mode, central differences) "
                     "and compare values, agreement and operation counts.  Cases come from the "
                     "library bundled with gradcompare unless --cases names a folder or file.",
         epilog="Exit codes: 0 ok; 1 a check failed or a case could not be verified; 2 invalid "
