@@ -176,7 +176,14 @@ def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
             details.sides[name] = ((f0 - cur.minus) / h, (cur.plus_value - f0) / h)
     result.note = "; ".join(notes)
     result.seconds = time.perf_counter() - t0
-    return finish(result, graph, fw)
+    finish(result, graph, fw)
+    if details.sides and result.status == NONDIFFERENTIABLE:
+        # Not a convention here: a difference across the kink, and its two sides.
+        sides = ", ".join(f"{v}: {left:.6g} … {right:.6g}"
+                          for v, (left, right) in details.sides.items())
+        result.note = (f"central difference across the kink at {result.node}; one-sided "
+                       f"differences {sides}")
+    return result
 
 
 @dataclass
