@@ -22,6 +22,8 @@ from compare.result import HAS_GRADIENT
 
 from test_properties import SETTINGS, _ok_point, _setup, expressions, points
 
+FEWER = SETTINGS.__class__(SETTINGS, max_examples=60)   # the suite's time: a few seconds
+
 
 @pytest.fixture(scope="module")
 def answers():
@@ -178,7 +180,7 @@ def test_numeric_is_never_the_reference_when_an_exact_method_answered():
     assert alone.reference == "" and alone.passed     # judged against `expect`
 
 
-@SETTINGS
+@FEWER
 @given(text=expressions(), point=points, wrt_mask=st.integers(0, 7))
 def test_forward_matches_backprop_and_prediction_on_generated_expressions(text, point,
                                                                            wrt_mask):
@@ -214,3 +216,68 @@ def test_round_off_is_judged_from_the_values_differenced_not_only_those_at_the_p
     assert r.status == "ok" and r.gradient["x"] != 2.0
     assert numeric.agrees(r, "x", 2.0)
     assert r.numeric.tolerance["x"] < 1e-9
+
+
+@pytest.mark.parametrize("methods", ["forward", "numeric"])
+def test_every_command_works_with_only_one_method(methods, tmp_path, capsys):
+    from compare.cli import main
+
+    case = ["--case", "lecture-sum-times"]
+    assert main(["run", *case, "--methods", methods, "--table", "costs", "--format", "json",
+                 "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f'"method": "{methods}"' in out and '"method": "backprop"' not in out
+    assert main(["check", *case, "--methods", methods, "--jobs", "1"]) == 0
+    assert main(["report", *case, "--methods", methods, "--jobs", "1",
+                 "--out", str(tmp_path / "r")]) == 0
+    page = (tmp_path / "r" / "cases" / "lecture-sum-times.md").read_text()
+    assert f"| {methods} " in page
+    assert main(["scale", "fanout", "--sizes", "1:2", "--methods", methods, "--no-memory",
+                 "--format", "csv"]) == 0
+    assert main(["descend", "lecture-sigmoid-neuron-loss", "--method", methods,
+                 "--steps", "1", "--format", "csv"]) == 0
+    assert main(["numeric", "lecture-sum-times"]) == 0
+
+
+def test_lecture_case_page_shows_forward_and_backprop_side_by_side(tmp_path):
+    from compare.cli import main
+
+    assert main(["report", "--case", "lecture-sum-times-steps", "--jobs", "1",
+                 "--methods", "naive,backprop,forward,numeric",
+                 "--out", str(tmp_path)]) == 0
+    page = " ".join((tmp_path / "cases" / "lecture-sum-times-steps.md").read_text().split(" "))
+    page = __import__("re").sub(r" +", " ", page)
+    assert "| forward | ok | 5 | 5 | 0 | — | 3 | 10 |" in page
+    assert "| backprop | ok | 4 | 4 | 0 | — | 1 | 8 |" in page
+    assert "naive / backprop = 1.25, forward / backprop = 1.25" in page
+    assert "## Gradient check (central differences)" in page
+    index = (tmp_path / "README.md").read_text()
+    assert "forward-mode / backprop" in index
+
+
+def test_numeric_command_prints_the_v_and_plots_it(tmp_path, capsys):
+    from compare.cli import main
+
+    target = tmp_path / "v.svg"
+    assert main(["numeric", "log-times-exp", "--plot", str(target)]) == 0
+    out = capsys.readouterr().out
+    errors = [float(line.split()[1]) for line in out.splitlines()
+              if line.startswith("1e-")]
+    assert len(errors) == 14
+    low = errors.index(min(errors))
+    assert 0 < low < 13 and errors[0] > 1e3 * errors[low] < errors[-1] / 1e3
+    assert "numeric chose h = 1.21e-05" in out
+    assert target.read_bytes().startswith(b"<?xml")
+    assert main(["numeric", "no-such-case"]) == 2
+
+
+def test_scale_fanin_ratio_rises_linearly_fanout_stays_one():
+    from compare.scale import growth, sweep
+
+    df = sweep(["fanin", "fanout"], [4, 8, 16, 32], ("forward", "backprop"), memory=False)
+    g = growth(df).set_index(["family", "series"])
+    fan = g.loc[("fanin", "forward / backprop operations")]
+    assert fan["last"] > fan["min"] * 4
+    assert 0.2 < fan["difference_per_step"] < 0.3        # linear: a constant per step of n
+    out = g.loc[("fanout", "forward / backprop operations")]
+    assert out["min"] == out["max"] == 1.0
