@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ..errors import GradcompareError
-from .common import EXIT_OK, load_selected, plot_format, text_table
+from .common import EXIT_OK, library_line, load_selected, plot_format, text_table
 
 READS_CASES = True
 HELP = "Central-difference error against the exact gradient over the step h (gradient check)."
@@ -38,6 +38,9 @@ def main(args: argparse.Namespace) -> int:
         raise GradcompareError(problems[0] if problems else
                                f"no case named '{args.name}'; `gradcompare list` shows them")
     case = cases[0]
+    line = library_line(args)
+    if line:
+        print(line)
     exact = backprop.differentiate(case.graph, case.at, case.wrt, limits)
     if not exact.ok or None in exact.gradient.values():
         raise GradcompareError(f"case '{case.name}': no exact gradient to compare with "
@@ -61,6 +64,12 @@ def main(args: argparse.Namespace) -> int:
         print(f"∂f/∂{v}: exact {exact.gradient[v]!r}; numeric chose h = "
               + (f"{h:.3g}, relative error {err:.2e}" if h is not None and err is not None
                  else f"nothing ({chosen.status}: {chosen.note})"))
+        sides = chosen.numeric.sides.get(v) if chosen.numeric else None
+        if sides is not None:
+            inside = numeric.between(chosen, v, exact.gradient[v])
+            print(f"  at a kink: one-sided differences {sides[0]!r} (left), {sides[1]!r} "
+                  f"(right); the exact value lies between them: "
+                  f"{'yes' if inside else 'unknown' if inside is None else 'NO'}")
     if args.plot and fmt:
         _plot(case.name, curves, exact.gradient, steps, chosen.gradient, Path(args.plot), fmt)
         print(f"wrote {args.plot}", file=sys.stderr)
