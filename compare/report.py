@@ -217,15 +217,16 @@ def render_case(cr: CaseRun, gradients: pd.DataFrame, costs: pd.DataFrame,
     check = g[g["method"] == "numeric"]
     if len(check) and cr.reference:
         rows = [[f"∂f/∂{rec['variable']}", rec["gradient"], rec["reference"],
-                 rec["cs231n_rel_error"], rec["tolerance"],
-                 rec["sides"], rec["between"]] for rec in check.to_dict("records")]
+                 rec["cs231n_rel_error"], rec["tolerance"], rec["left_difference"],
+                 rec["right_difference"], rec["between"]] for rec in check.to_dict("records")]
         lines += ["## Gradient check (central differences)", "",
                   f"The numeric estimate beside {cr.reference}'s value; relative error "
                   f"|a − b| / max(|a|, |b|); judged with its own tolerance on |a − b| "
                   f"(from its step). At a kink: the one-sided differences, and whether the "
                   f"exact value lies between them.", "",
                   md_table(rows, ["", "numeric", cr.reference, "relative error",
-                                  "tolerance", "one-sided differences", "between"]), ""]
+                                  "tolerance", "from the left", "from the right",
+                                  "between"]), ""]
     if cr.one_sided:
         lines += ["## One-sided derivatives at the kink", "",
                   md_table([[f"∂f/∂{v}", left, right] for v, (left, right) in

@@ -84,7 +84,8 @@ def gradient_table(run: Run) -> pd.DataFrame:
                     "abs_error": err, "rel_error": _rel(err, rv),
                     "cs231n_rel_error": relative_error(g, rv),
                     "tolerance": r.numeric.tolerance.get(var) if r.numeric else None,
-                    "sides": _sides(r, var),
+                    "left_difference": _side(r, var, 0),
+                    "right_difference": _side(r, var, 1),
                     "between": cr.between.get(var) if method == "numeric" else None,
                     "agrees": cr.agrees.get(method) if method != cr.reference else None,
                     "expected": expect.gradient.get(var) if expect else None,
@@ -92,16 +93,14 @@ def gradient_table(run: Run) -> pd.DataFrame:
                 })
     return pd.DataFrame(rows, columns=[
         "case", "method", "variable", "gradient", "reference", "reference_method",
-        "reference_exact", "abs_error", "rel_error", "cs231n_rel_error", "tolerance", "sides",
-        "between", "agrees", "expected", "status"])
+        "reference_exact", "abs_error", "rel_error", "cs231n_rel_error", "tolerance",
+        "left_difference", "right_difference", "between", "agrees", "expected", "status"])
 
 
-def _sides(r, var: str) -> Optional[str]:
-    """The numeric method's one-sided differences at a kink, as `left … right` text."""
+def _side(r, var: str, k: int) -> Optional[float]:
+    """The numeric method's one-sided difference at a kink: 0 from the left, 1 the right."""
     sides = r.numeric.sides.get(var) if r.numeric else None
-    if sides is None:
-        return None
-    return " … ".join("?" if s is None else repr(s) for s in sides)
+    return None if sides is None else sides[k]
 
 
 COST_COLUMNS = ["case", "method", "status", "derivatives", "multiplications", "additions",
