@@ -1,4 +1,4 @@
-"""How work is counted, and the exact prediction of the naive method's cost.
+"""How work is counted, and the exact predictions of the naive and forward methods' costs.
 
 Definitions (pinned by tests; the reports quote them):
 
@@ -13,7 +13,19 @@ Definitions (pinned by tests; the reports quote them):
 * **backprop** (one reverse sweep): every relevant edge costs one local-derivative evaluation and
   one multiplication (upstream gradient × local derivative); a node that receives k
   contributions costs k − 1 additions.
-* **total** = local-derivative evaluations + multiplications + additions.
+* **forward** (forward mode, one tangent sweep per differentiated variable v that is in the
+  function): in v's sweep every edge whose parent is live and whose child depends on v costs
+  one local-derivative evaluation and one multiplication (local derivative × the child's
+  tangent); a node where k such contributions meet costs k − 1 additions.  *Passes* = the
+  number of sweeps (backprop: 1).
+* **numeric** (central differences, no derivative evaluated): per differentiated variable in
+  the function, each step h tried (h and 2h at least, then halvings while the truncation
+  estimate dominates, see compare.methods.numeric) costs two forward passes (x + h and
+  x − h), each evaluating every live operation node (*evaluations*), then one subtraction
+  f(x + h) − f(x − h), counted as an addition, and one division by 2h, counted as a
+  multiplication.  *Passes* = the forward passes.  Forming x ± h and comparing estimates is
+  not counted.
+* **total** = local-derivative evaluations + multiplications + additions + evaluations.
 * **SymPy size**: operations in SymPy's derivatives written out as trees (as printed, shared
   subexpressions repeated): a sum or product of k terms counts k − 1, a power or a function
   call counts 1, symbols and numbers 0; summed over the differentiated variables.  *After cse*:
@@ -87,6 +99,30 @@ def predict_naive(graph: Graph, wrt: list[str]) -> tuple[Counts, dict[str, int]]
         counts.multiplications += length
         counts.additions += max(total_paths - 1, 0)
     return counts, paths
+
+
+def predict_forward(graph: Graph, wrt: list[str]) -> Counts:
+    """Exact forward-mode cost, by the definition above, computed without sweeping: for each
+    variable v of `wrt` that is a live node, the live operation nodes with k ≥ 1 arguments
+    depending on v contribute k local derivatives, k multiplications and k − 1 additions.
+    O(n) per variable (the same order as the sweeps it predicts)."""
+    live = graph.live()
+    counts = Counts(passes=0)
+    ga, gb = graph.a, graph.b
+    for name in wrt:
+        node = graph.variables.get(name)
+        if node is None or not live[node]:
+            continue
+        counts.passes = (counts.passes or 0) + 1
+        dep = graph.depends_bytes([name])     # dep[-1] == 0: "no second argument"
+        for i in range(node + 1, len(graph)):
+            if live[i] and ga[i] >= 0:
+                k = dep[ga[i]] + dep[gb[i]]
+                if k:
+                    counts.derivatives += k
+                    counts.multiplications += k
+                    counts.additions += k - 1
+    return counts
 
 
 def shape(graph: Graph, wrt: list[str]) -> Shape:

@@ -20,7 +20,7 @@ from .cotangent import BackRow, sweep
 from .forward import Forward, forward
 from .graph import Graph
 from .limits import DEFAULT_LIMITS, Limits
-from .methods import METHODS
+from .methods import METHODS, numeric
 from .tangent import one_sided
 from .result import DOMAIN, HAS_GRADIENT, NONFINITE, OK, OVERFLOW, Result
 
@@ -80,6 +80,8 @@ class CaseRun:
     expect_matched: Optional[bool] = None
     one_sided: dict[str, tuple[Optional[float], Optional[float]]] = field(default_factory=dict)
     kink: bool = False
+    # numeric at a kink: does the reference's ∂f/∂v lie between its one-sided differences?
+    between: dict[str, Optional[bool]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # why `check` fails on this case
     verdict: Verdict = Verdict.PASS
     unverified_reason: str = ""
@@ -112,8 +114,15 @@ class Run:
 
 def gradient_agrees(result: Result, reference: Result, rel_tol: float, abs_tol: float) -> bool:
     return close(result.value, reference.value, rel_tol, abs_tol) and all(
-        close(result.gradient.get(v), g, rel_tol, abs_tol)
-        for v, g in reference.gradient.items())
+        _grad_close(result, v, g, rel_tol, abs_tol) for v, g in reference.gradient.items())
+
+
+def _grad_close(result: Result, variable: str, exact: Optional[float], rel_tol: float,
+                abs_tol: float) -> bool:
+    """An exact method to the case's tolerance; the numeric one to its own (from its step)."""
+    if result.method == numeric.NAME:
+        return numeric.agrees(result, variable, exact)
+    return close(result.gradient.get(variable), exact, rel_tol, abs_tol)
 
 
 def run_case(case: Case, methods: Sequence[str] = tuple(METHODS),
@@ -162,8 +171,9 @@ def judge(run: CaseRun) -> None:
     rel_tol = expect.rel_tol if expect else DEFAULT_REL_TOL
     abs_tol = expect.abs_tol if expect else DEFAULT_ABS_TOL
     producing = [m for m, r in results.items() if r.status in HAS_GRADIENT]
-    # SymPy is the reference when it answered; otherwise backprop, otherwise nothing.
-    for candidate in ("sympy", "backprop", "naive"):
+    # SymPy is the reference when it answered; otherwise an exact numeric method; never the
+    # numeric approximation.
+    for candidate in ("sympy", "backprop", "forward", "naive"):
         if candidate in producing:
             run.reference = candidate
             break
@@ -171,6 +181,16 @@ def judge(run: CaseRun) -> None:
     for m, r in results.items():
         if ref is None or m == run.reference or r.status not in HAS_GRADIENT:
             run.agrees[m] = None
+            continue
+        if m == numeric.NAME and run.kink:
+            # A difference across a kink estimates no derivative: the check is that the
+            # exact value lies between the one-sided differences.
+            run.between = {v: numeric.between(r, v, g) for v, g in ref.gradient.items()}
+            run.agrees[m] = None
+            outside = [v for v, inside in run.between.items() if inside is False]
+            if outside:
+                run.problems.append(f"{m}: {run.reference}'s ∂/∂{', ∂/∂'.join(outside)} not "
+                                    f"between the one-sided differences")
             continue
         agree = gradient_agrees(r, ref, rel_tol, abs_tol)
         run.agrees[m] = agree
@@ -182,7 +202,7 @@ def judge(run: CaseRun) -> None:
         if r.status == "error":
             run.problems.append(f"{m}: {r.note}")
         elif (r.status in FAILED_AT_POINT and ref is not None and ref.status == OK
-              and not run.kink):
+              and not run.kink and m != numeric.NAME):   # numeric: x ± h left the domain
             # The function and its derivative exist here (the reference computed them), but
             # this method could not: a wrong domain check or an avoidable overflow.
             run.problems.append(f"{m}: status {r.status} ({r.note}), but {run.reference} "
@@ -192,13 +212,13 @@ def judge(run: CaseRun) -> None:
         for m, r in results.items():
             if r.status not in HAS_GRADIENT:
                 continue
-            if run.kink and m == "sympy":
-                continue  # expectations at kinks state the numeric convention
+            if run.kink and m in ("sympy", numeric.NAME):
+                continue  # expectations at kinks state the exact numeric convention
             if expect.value is not None and not close(r.value, expect.value, rel_tol, abs_tol):
                 matched = False
                 run.problems.append(f"{m}: value {r.value!r}, expected {expect.value!r}")
             for v, g in expect.gradient.items():
-                if not close(r.gradient.get(v), g, rel_tol, abs_tol):
+                if not _grad_close(r, v, g, rel_tol, abs_tol):
                     matched = False
                     run.problems.append(f"{m}: ∂/∂{v} = {r.gradient.get(v)!r}, expected {g!r}")
         if not producing:
@@ -220,6 +240,47 @@ def judge(run: CaseRun) -> None:
                                  + " and the case has no `expect` to compare it with")
     else:
         run.verdict = Verdict.PASS
+
+
+@dataclass
+class GradientCheck:
+    """One row of a gradient check (what a handout's gradient-check section shows): the
+    numeric estimate beside the exact value, CS231n's relative error and the tolerance the
+    engine judged it with; at a kink, the one-sided differences and whether the exact value
+    lies between them."""
+
+    variable: str
+    numeric: Optional[float]
+    exact: Optional[float]
+    exact_method: str
+    rel_error: Optional[float]
+    step: Optional[float]
+    tolerance: Optional[float]
+    agrees: Optional[bool]
+    sides: Optional[tuple[Optional[float], Optional[float]]] = None
+    between: Optional[bool] = None
+
+
+def gradient_check(run: CaseRun) -> list[GradientCheck]:
+    """The gradient check of a case: the run's numeric result (computed now when the run did
+    not include the numeric method) against the run's exact reference."""
+    case = run.case
+    num = run.results.get(numeric.NAME) or METHODS[numeric.NAME](
+        case.graph, case.at, case.wrt, DEFAULT_LIMITS)
+    ref = run.results.get(run.reference) if run.reference != numeric.NAME else None
+    details = num.numeric
+    rows = []
+    for v in case.wrt:
+        a = num.gradient.get(v)
+        g = ref.gradient.get(v) if ref is not None else None
+        sides = details.sides.get(v) if details else None
+        rows.append(GradientCheck(
+            v, a, g, run.reference if ref is not None else "", numeric.relative_error(a, g),
+            details.step.get(v) if details else None,
+            details.tolerance.get(v) if details else None,
+            None if (g is None or a is None or sides) else numeric.agrees(num, v, g),
+            sides, numeric.between(num, v, g) if sides else None))
+    return rows
 
 
 ProgressHook = Callable[[int, int, str], None]
@@ -286,5 +347,5 @@ def differentiate(target: Union[Graph, Case, str], method: str = "backprop",
     return METHODS[method](graph, point, names, limits)
 
 
-__all__ = ["CaseRun", "Run", "Trace", "Verdict", "trace_of", "close", "differentiate", "judge",
+__all__ = ["CaseRun", "GradientCheck", "Run", "Trace", "Verdict", "gradient_check", "trace_of", "close", "differentiate", "judge",
            "one_sided", "run_case", "run_library"]

@@ -211,6 +211,16 @@ def fanin(n: int) -> Instance:
     return Instance("fanin", n, b.finish(out), point, [*point])
 
 
+def fanout(n: int, x0: float = 0.3) -> Instance:
+    """One input, n intermediate outputs summed: Σ_{i=1..n} sin(i·x).
+
+    The contrast to `fanin`: here forward mode's one sweep is all there is to do."""
+    b = Builder()
+    x = b.var("x")
+    out = b.sum(b.sin(b.mul(b.const(float(i)), x)) for i in range(1, n + 1))
+    return Instance("fanout", n, b.finish(out), {"x": x0}, ["x"])
+
+
 def mlp(n: int, hidden: int = 4, activation: str = "tanh") -> Instance:
     """Squared loss of one hidden layer: (Σ_j v_j·act(Σ_i w_ji·x_i + b_j) + c − t)².
 
@@ -251,8 +261,9 @@ FAMILIES: dict[str, Callable[[int], Instance]] = {
     "lattice": lattice,
     "logistic": logistic,
     "fanin": fanin,
+    "fanout": fanout,
     "mlp": mlp,
 }
 
 
-__all__ = ["Builder", "FAMILIES", "Instance", "chain", "fanin", "lattice", "logistic", "mlp"]
+__all__ = ["Builder", "FAMILIES", "Instance", "chain", "fanin", "fanout", "lattice", "logistic", "mlp"]

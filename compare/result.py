@@ -58,10 +58,12 @@ class Counts:
     derivatives: int = 0      # local-derivative evaluations
     multiplications: int = 0
     additions: int = 0
+    evaluations: int = 0      # operation nodes evaluated by the method's own forward passes
+    passes: Optional[int] = None   # sweeps or forward passes over the graph (None: naive)
 
     @property
     def total(self) -> int:
-        return self.derivatives + self.multiplications + self.additions
+        return self.derivatives + self.multiplications + self.additions + self.evaluations
 
 
 @dataclass
@@ -74,6 +76,20 @@ class SympyDetails:
     derivatives: dict[str, str] = field(default_factory=dict)   # variable -> SymPy's text
     exact: dict[str, str] = field(default_factory=dict)         # variable -> exact value text
     value_exact: Optional[str] = None                            # f's exact value, if short
+
+
+@dataclass
+class NumericDetails:
+    """What the numeric method (central differences) measured besides the gradient.
+
+    Per variable: the step h, the tolerance the engine judges it with (derived from h), and
+    at a kink the one-sided differences (left, right), None where x ± h leaves the domain.
+    """
+
+    step: dict[str, float] = field(default_factory=dict)
+    tolerance: dict[str, float] = field(default_factory=dict)
+
+    sides: dict[str, tuple[Optional[float], Optional[float]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,6 +106,7 @@ class Result:
     predicted: bool = False        # counts come from the prediction, the work was not done
     node: Optional[str] = None     # the node where trouble happened, if any
     details: Optional[SympyDetails] = None   # the symbolic method's measurements
+    numeric: Optional[NumericDetails] = None  # the numeric method's steps and tolerances
 
     @property
     def ok(self) -> bool:

@@ -23,6 +23,7 @@ from typing import Any, Iterable, Iterator, Optional
 import pandas as pd
 
 from .engine import Run
+from .methods.numeric import relative_error
 from .errors import GradcompareError, printable
 from .fmt import ratio
 
@@ -81,17 +82,29 @@ def gradient_table(run: Run) -> pd.DataFrame:
                     "gradient": g, "reference": rv, "reference_method": cr.reference or None,
                     "reference_exact": ref_exact.get(var),
                     "abs_error": err, "rel_error": _rel(err, rv),
+                    "cs231n_rel_error": relative_error(g, rv),
+                    "tolerance": r.numeric.tolerance.get(var) if r.numeric else None,
+                    "left_difference": _side(r, var, 0),
+                    "right_difference": _side(r, var, 1),
+                    "between": cr.between.get(var) if method == "numeric" else None,
                     "agrees": cr.agrees.get(method) if method != cr.reference else None,
                     "expected": expect.gradient.get(var) if expect else None,
                     "status": r.status,
                 })
     return pd.DataFrame(rows, columns=[
         "case", "method", "variable", "gradient", "reference", "reference_method",
-        "reference_exact", "abs_error", "rel_error", "agrees", "expected", "status"])
+        "reference_exact", "abs_error", "rel_error", "cs231n_rel_error", "tolerance",
+        "left_difference", "right_difference", "between", "agrees", "expected", "status"])
+
+
+def _side(r, var: str, k: int) -> Optional[float]:
+    """The numeric method's one-sided difference at a kink: 0 from the left, 1 the right."""
+    sides = r.numeric.sides.get(var) if r.numeric else None
+    return None if sides is None else sides[k]
 
 
 COST_COLUMNS = ["case", "method", "status", "derivatives", "multiplications", "additions",
-                "total", "predicted", "sympy_size_raw", "sympy_size_cse", "seconds", "node",
+                "evaluations", "passes", "total", "predicted", "sympy_size_raw", "sympy_size_cse", "seconds", "node",
                 "note"]
 
 
@@ -105,6 +118,8 @@ def cost_table(run: Run) -> pd.DataFrame:
                 "derivatives": c.derivatives if c else None,
                 "multiplications": c.multiplications if c else None,
                 "additions": c.additions if c else None,
+                "evaluations": c.evaluations if c else None,
+                "passes": c.passes if c else None,
                 "total": c.total if c else None,
                 "predicted": r.predicted,
                 "sympy_size_raw": r.details.size_raw if r.details else None,
@@ -112,12 +127,12 @@ def cost_table(run: Run) -> pd.DataFrame:
                 "seconds": r.seconds, "node": r.node, "note": r.note,
             })
     return tidy_frame(rows, COST_COLUMNS, ("derivatives", "multiplications", "additions",
-                                           "total", "sympy_size_raw", "sympy_size_cse"))
+                                           "evaluations", "passes", "total", "sympy_size_raw", "sympy_size_cse"))
 
 
 CASE_COLUMNS = ["case", "file", "title", "tags", "inputs", "nodes", "edges", "paths",
                 "forward_ops", "naive_total", "backprop_total", "naive_over_backprop",
-                "backprop_over_forward", "reference", "all_agree", "expect_matched", "kink",
+                "backprop_over_forward", "forward_mode_total", "forward_mode_over_backprop", "reference", "all_agree", "expect_matched", "kink",
                 "passed", "problems"]
 
 
@@ -132,6 +147,8 @@ def case_table(run: Run) -> pd.DataFrame:
             bt = None
         if naive and naive.status not in ("ok", "nondifferentiable", "over_budget"):
             nt = None
+        fwd = cr.results.get("forward")
+        ft = fwd.counts.total if fwd and fwd.counts and fwd.ok else None
         rows.append({
             "case": cr.case.name, "file": cr.case.file, "title": cr.case.title,
             "tags": ",".join(cr.case.tags), "inputs": len(cr.case.wrt),
@@ -139,12 +156,15 @@ def case_table(run: Run) -> pd.DataFrame:
             "forward_ops": cr.forward_ops, "naive_total": nt, "backprop_total": bt,
             "naive_over_backprop": ratio(nt, bt) if nt is not None and bt else None,
             "backprop_over_forward": ratio(bt, cr.forward_ops) if bt is not None else None,
+            "forward_mode_total": ft,
+            "forward_mode_over_backprop": ratio(ft, bt) if ft is not None and bt else None,
             "reference": cr.reference or None, "all_agree": cr.all_agree,
             "expect_matched": cr.expect_matched, "kink": cr.kink, "passed": cr.passed,
             "problems": "; ".join(cr.problems),
         })
     return tidy_frame(rows, CASE_COLUMNS, ("nodes", "edges", "paths", "forward_ops",
-                                           "naive_total", "backprop_total"))
+                                           "naive_total", "backprop_total",
+                                           "forward_mode_total"))
 
 
 def rejected_table(errors: Iterable[GradcompareError]) -> pd.DataFrame:

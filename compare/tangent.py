@@ -3,7 +3,11 @@ d(node)/d(direction), read from the primitive table's partials.
 
 The engine uses it for the exact one-sided derivatives at a kink (where the table's
 `kink_tangent` gives the one-sided rule: relu: max(t, 0), abs: |t|, max: max(ta, tb), …);
-forward-mode differentiation is the same sweep seeded with 1 on one variable.
+the `forward` method (compare.methods.forward_mode) is the same sweep seeded with 1 on one
+variable, run `structural`ly: an edge is visited when its child *depends* on the seeded
+variable (not when its tangent happens to be 0), so the work is counted as compare.counting
+defines it — one local derivative and one multiplication per visited edge, k − 1 additions
+where k contributions meet.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ class Tangents:
     tangent: list[float]
     failed: Optional[int] = None
     error: Optional[Exception] = None
+    edges: int = 0          # structural sweeps: edges visited (each: a local derivative, a ×)
+    additions: int = 0      # structural sweeps: k − 1 per node where k contributions meet
 
     @property
     def ok(self) -> bool:
@@ -30,19 +36,26 @@ class Tangents:
 
 
 def tangents(graph: Graph, values: Sequence[float], seed: Mapping[int, float],
-             live: Optional[Sequence[bool]] = None, kinks: Collection[int] = ()) -> Tangents:
+             live: Optional[Sequence[bool]] = None, kinks: Collection[int] = (),
+             structural: bool = False) -> Tangents:
     """Propagate the tangents `seed` (node -> tangent, usually one variable) to every node.
 
-    Nodes whose arguments all carry a zero tangent are skipped (their tangent is 0).  At a node
-    in `kinks` the primitive's one-sided rule is used instead of its partials.
+    Nodes whose arguments all carry a zero tangent are skipped (their tangent is 0); with
+    `structural`, nodes none of whose arguments depend on a seeded node are skipped instead,
+    and the edges visited and additions made are counted.  At a node in `kinks` the
+    primitive's one-sided rule is used instead of its partials.
     """
     n = len(graph)
     tangent = [0.0] * n
+    dep = bytearray(n) if structural else None
     for node, t in seed.items():
         tangent[node] = t
+        if dep is not None:
+            dep[node] = 1
     op, ga, gb = graph.op, graph.a, graph.b
     first = min(seed, default=n)
     i = first
+    edges = adds = 0
     try:
         for i in range(first + 1, n):
             x = ga[i]
@@ -51,8 +64,16 @@ def tangents(graph: Graph, values: Sequence[float], seed: Mapping[int, float],
             y = gb[i]
             ta = tangent[x]
             tb = tangent[y] if y >= 0 else 0.0
-            if not ta and not tb:
+            if dep is None:
+                use_a, use_b = ta != 0.0, tb != 0.0
+            else:
+                use_a, use_b = dep[x] == 1, y >= 0 and dep[y] == 1
+            if not use_a and not use_b:
                 continue
+            if dep is not None:
+                dep[i] = 1
+                edges += use_a + use_b
+                adds += use_a and use_b
             prim = OPS[op[i]]
             a = values[x]
             b = values[y] if y >= 0 else None
@@ -60,14 +81,14 @@ def tangents(graph: Graph, values: Sequence[float], seed: Mapping[int, float],
                 tangent[i] = prim.kink_tangent(a, b, ta, tb)
                 continue
             total = 0.0
-            if ta:
-                total += prim.partials[0](a, b, values[i]) * ta
-            if tb:
+            if use_a:
+                total = prim.partials[0](a, b, values[i]) * ta
+            if use_b:
                 total += prim.partials[1](a, b, values[i]) * tb
             tangent[i] = total
     except (ValueError, ZeroDivisionError, OverflowError, TypeError) as err:
-        return Tangents(tangent, failed=i, error=err)
-    return Tangents(tangent)
+        return Tangents(tangent, failed=i, error=err, edges=edges, additions=adds)
+    return Tangents(tangent, edges=edges, additions=adds)
 
 
 def one_sided(graph: Graph, values: Sequence[float], live: Sequence[bool],

@@ -67,7 +67,7 @@ def test_run_formats(library, capsys):
     out = capsys.readouterr().out
     header = out.splitlines()[0]
     assert header.startswith("case,method,variable,gradient,reference")
-    assert len(out.strip().splitlines()) == 1 + 3 * (3 + 1)   # methods x variables
+    assert len(out.strip().splitlines()) == 1 + 5 * (3 + 1)   # methods x variables
     assert main(["run", "--cases", path, "--table", "costs", "--format", "json"]) == 0
     import json
     rows = json.loads(capsys.readouterr().out)

@@ -359,7 +359,8 @@ def test_domain_status_shows_in_the_costs_table_and_check_still_passes(in_tmp, c
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("log-zero,")]
     assert [r.split(",")[1:3] for r in rows] == [["naive", "domain"], ["backprop", "domain"],
-                                                 ["sympy", "domain"]]
+                                                 ["sympy", "domain"], ["forward", "domain"],
+                                                 ["numeric", "domain"]]
     assert "log(x)" in rows[0]
 
 

@@ -1,6 +1,7 @@
 """The `gradcompare` command line: parses arguments, calls the library, turns errors into messages.
 
-One module per command (`listing`, `run`, `report`, `check`, `handout`, `scale`, `descend`),
+One module per command (`listing`, `run`, `report`, `check`, `handout`, `scale`, `descend`,
+`numeric`),
 each with an
 `add(subparsers, parents)` that registers it and a `main(args) -> int`.  No computation lives
 here, and no heavy library is imported before a command needs it, so `--version` and `--help`
@@ -17,16 +18,17 @@ from typing import Optional, Sequence
 
 from .. import __version__
 from ..errors import GradcompareError, printable
-from . import check, descend, handout, listing, report, run, scale
+from . import check, descend, handout, listing, numeric, report, run, scale
 from .common import EXIT_INVALID, EXIT_OK, common_parent, limit_parent
 
-COMMANDS = (listing, run, report, check, handout, scale, descend)
+COMMANDS = (listing, run, report, check, handout, scale, descend, numeric)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradcompare",
-        description="Differentiate every case several ways (naive chain rule, backprop, SymPy) "
+        description="Differentiate every case several ways (naive chain rule, backprop, SymPy, "
+                    "forward mode, central differences) "
                     "and compare values, agreement and operation counts.  Cases come from the "
                     "library bundled with gradcompare unless --cases names a folder or file.",
         epilog="Exit codes: 0 ok; 1 a check failed or a case could not be verified; 2 invalid "

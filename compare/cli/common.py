@@ -16,7 +16,7 @@ from ..errors import GradcompareError, printable
 from ..limits import DEFAULT_LIMITS, Limits
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
-METHOD_NAMES = ("naive", "backprop", "sympy")   # compare.methods.METHODS, without importing it
+METHOD_NAMES = ("naive", "backprop", "sympy", "forward", "numeric")   # compare.methods.METHODS, without importing it
 
 
 class Progress:

@@ -12,7 +12,7 @@ from .common import (EXIT_OK, Progress, chosen_methods, format_option, methods_o
                      parse_limits, plot_format)
 
 READS_CASES = False
-FAMILY_NAMES = ("chain", "lattice", "logistic", "fanin", "mlp")   # compare.families.FAMILIES
+FAMILY_NAMES = ("chain", "lattice", "logistic", "fanin", "fanout", "mlp")   # compare.families.FAMILIES
 HELP = "Cost-growth study: every method on a family of graphs of growing size n."
 
 

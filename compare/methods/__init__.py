@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import backprop, naive, symbolic
+from . import backprop, forward_mode, naive, numeric, symbolic
 
 METHODS: dict[str, Callable] = {
     naive.NAME: naive.differentiate,
     backprop.NAME: backprop.differentiate,
     symbolic.NAME: symbolic.differentiate,
+    forward_mode.NAME: forward_mode.differentiate,
+    numeric.NAME: numeric.differentiate,
 }
 
 __all__ = ["METHODS"]
