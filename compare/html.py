@@ -1,0 +1,183 @@
+"""Handouts as one self-contained HTML file each: printable on A4, readable anywhere.
+
+The markdown a handout is written in (compare.handout) is converted with markdown-it-py
+(CommonMark with GitHub's tables), raw HTML off, so case text stays text.  Every ```mermaid
+block is replaced by the case's graph drawn as an SVG circuit (compare.svg) from the engine's
+trace, never by parsing the Mermaid text: the block's marker line (diagram.read_marker:
+`%% gradcompare: values grads blank`) says what that diagram shows; a block without one is
+drawn with values and gradients (blanks on an exercise page).  The page has no JavaScript and
+loads nothing: styles are inline, diagrams are inline SVG, fonts are the reader's own (a stack
+whose every member carries Vietnamese diacritics).
+
+Print CSS: A4 pages; tables, diagrams and code never split across a page break, headings stay
+with what follows, the answer key starts a new page; diagrams are drawn at their own size
+(12 px = 9 pt text), never scaled down to fit (they are laid out to fit an A4 text width).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
+
+from .diagram import node_names, read_marker
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import CaseRun
+
+FONTS = ('"Noto Sans", "DejaVu Sans", "Segoe UI", "Helvetica Neue", Arial, '
+         '"Liberation Sans", sans-serif')
+MONO = '"Noto Sans Mono", "DejaVu Sans Mono", Consolas, "Liberation Mono", monospace'
+AGAIN = "⟳"
+
+# What the circuit's colours mean (compare.svg), per language and drawing direction.
+LEGEND = {
+    "en": {"LR": "Above each wire its value (green), below it the gradient ∂f/∂· (red); "
+                 "on a wire entering an operation, that operation's local derivative (blue).",
+           "TD": "Left of each wire its value (green), right of it the gradient ∂f/∂· (red); "
+                 "on a wire entering an operation, that operation's local derivative (blue)."},
+    "vi": {"LR": "Phía trên mỗi dây là giá trị (xanh lá), phía dưới là gradient ∂f/∂· (đỏ); "
+                 "trên dây đi vào một phép toán là đạo hàm riêng cục bộ của phép toán đó "
+                 "(xanh dương).",
+           "TD": "Bên trái mỗi dây là giá trị (xanh lá), bên phải là gradient ∂f/∂· (đỏ); "
+                 "trên dây đi vào một phép toán là đạo hàm riêng cục bộ của phép toán đó "
+                 "(xanh dương)."},
+}
+
+CSS = f"""
+:root {{ color-scheme: light; }}
+html {{ background: #ffffff; }}
+body {{ font-family: {FONTS}; font-size: 11pt; line-height: 1.45; color: #1f2328;
+  background: #ffffff; max-width: 182mm; margin: 0 auto; padding: 12px;
+  overflow-wrap: break-word; }}
+h1 {{ font-size: 17pt; line-height: 1.25; }}
+h2 {{ font-size: 14pt; margin-top: 1.4em; border-bottom: 1px solid #d0d7de; }}
+h3 {{ font-size: 12pt; }}
+h1, h2, h3 {{ break-after: avoid-page; page-break-after: avoid; }}
+p, li {{ orphans: 3; widows: 3; }}
+code {{ font-family: {MONO}; font-size: 0.92em; background: #f3f4f6; padding: 0 0.2em;
+  border-radius: 3px; overflow-wrap: anywhere; }}
+pre {{ white-space: pre-wrap; overflow-wrap: anywhere; background: #f3f4f6; padding: 8px;
+  break-inside: avoid; }}
+table {{ border-collapse: collapse; margin: 0.6em 0; max-width: 100%; font-size: 10pt;
+  break-inside: avoid; page-break-inside: avoid; }}
+thead {{ display: table-header-group; }}
+tr {{ break-inside: avoid; page-break-inside: avoid; }}
+th, td {{ border: 1px solid #8c959f; padding: 3px 7px; text-align: left;
+  vertical-align: top; overflow-wrap: break-word; }}
+th {{ background: #f0f3f6; }}
+figure.graph {{ margin: 0.8em 0; break-inside: avoid; page-break-inside: avoid; }}
+figure.graph svg {{ display: block; max-width: none; height: auto; }}
+figure.graph figcaption {{ font-size: 9.5pt; color: #424a53; margin-top: 4px; }}
+.page-break {{ break-before: page; page-break-before: always; }}
+hr {{ border: 0; border-top: 1px solid #d0d7de; }}
+@page {{ size: A4; margin: 14mm; }}
+@media print {{
+  body {{ max-width: none; padding: 0; }}
+  a {{ color: inherit; text-decoration: none; }}
+}}
+"""
+
+Diagram = Callable[[str], Optional[str]]
+
+
+def page(markdown: str, lang: str = "en", diagram: Optional[Diagram] = None,
+         title: Optional[str] = None) -> str:
+    """The whole HTML document for `markdown`.
+
+    `diagram(content)` returns the HTML (an SVG figure) that replaces a ```mermaid block, or
+    None to keep the block as code.  Lines equal to compare.handout.PAGE_BREAK start a new
+    printed page.
+    """
+    from .handout import PAGE_BREAK
+
+    chunks = markdown.replace(f" {AGAIN}", f"\u00a0{AGAIN}").split(f"\n{PAGE_BREAK}\n")
+    body = '\n<div class="page-break"></div>\n'.join(_body(c, diagram) for c in chunks)
+    if title is None:
+        title = next((ln[2:].strip() for ln in markdown.splitlines() if ln.startswith("# ")),
+                     "gradcompare")
+    return ("<!DOCTYPE html>\n"
+            f'<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+            f"{body}</body>\n</html>\n")
+
+
+def _body(markdown: str, diagram: Optional[Diagram]) -> str:
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    default_fence = md.renderer.rules.get("fence")
+
+    def fence(renderer, tokens, idx, options, env):  # type: ignore[no-untyped-def]
+        token = tokens[idx]
+        info = token.info.strip().split()
+        if diagram is not None and info and info[0] == "mermaid":
+            figure = diagram(token.content)
+            if figure is not None:
+                return figure
+        return default_fence(tokens, idx, options, env)
+
+    md.add_render_rule("fence", fence)
+    return md.render(markdown)
+
+
+def case_diagram(cr: "CaseRun", lang: str, blank_default: bool = False) -> Diagram:
+    """The `diagram` callback for pages about one case: its graph drawn from its trace."""
+    from .engine import trace_of
+    from .svg import circuit
+
+    trace = trace_of(cr)
+    graph = cr.case.graph
+    names = node_names(graph, trace.live)
+    legend = LEGEND.get(lang, LEGEND["en"])
+
+    def draw(content: str) -> Optional[str]:
+        shows = read_marker(content)
+        if shows is None:
+            shows = frozenset({"values", "grads"} | ({"blank"} if blank_default else set()))
+        values = trace.values if "values" in shows else None
+        grads = trace.grads if "grads" in shows else None
+        svg = circuit(graph, values, grads, trace.rows if grads is not None else None,
+                      names=names, blank="blank" in shows)
+        if svg is None:
+            return None
+        direction = "TD" if 'data-direction="TD"' in svg else "LR"
+        caption = legend[direction] if values is not None or grads is not None else ""
+        cap = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
+        return f'<figure class="graph">\n{svg}\n{cap}</figure>\n'
+
+    return draw
+
+
+def handout_pages(runs: Sequence["CaseRun"], files: dict[str, str]) -> dict[str, str]:
+    """HTML for every markdown handout in `files` (as compare.handout.handout_set names them,
+    `<case>.<lang>[.exercise|.answers].md`), each drawn from its case's run: `x.md` -> `x.html`.
+    """
+    from .handout import LANGUAGES
+
+    out: dict[str, str] = {}
+    by_name = {cr.case.name: cr for cr in runs}
+    for name, text in files.items():
+        stem = name[:-3] if name.endswith(".md") else name
+        for case_name, cr in by_name.items():
+            rest = stem[len(case_name) + 1:] if stem.startswith(case_name + ".") else ""
+            parts = rest.split(".")
+            if parts[0] in LANGUAGES and parts[1:] in ([], ["exercise"], ["answers"]):
+                lang = parts[0]
+                blank = parts[1:] == ["exercise"]
+                out[f"{stem}.html"] = page(text, lang, case_diagram(cr, lang, blank))
+                break
+    return out
+
+
+def handout(cr: "CaseRun", lang: str = "en", exercise: bool = False,
+            lr: Optional[float] = None) -> tuple[str, Optional[str]]:
+    """The HTML handout of one case: (page, answer key or None), as compare.handout.render."""
+    from .handout import render
+
+    text, key = render(cr, lang, exercise, lr)
+    first = page(text, lang, case_diagram(cr, lang, exercise))
+    return first, (page(key, lang, case_diagram(cr, lang)) if key is not None else None)
+
+
+__all__ = ["CSS", "FONTS", "LEGEND", "case_diagram", "handout", "handout_pages", "page"]
