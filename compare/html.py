@@ -11,18 +11,21 @@ whose every member carries Vietnamese diacritics).
 
 Print CSS: A4 pages; tables, diagrams and code never split across a page break, headings stay
 with what follows, the answer key starts a new page; diagrams are drawn at their own size
-(12 px = 9 pt text), never scaled down to fit (they are laid out to fit an A4 text width).
+(12 px = 9 pt text), never scaled down to fit (they are laid out to fit an A4 text width).  On a narrower screen
+a wide table or diagram scrolls sideways inside itself, as on GitHub; the page never does.
 """
 
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 from .diagram import node_names, read_marker
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import CaseRun
+    from .errors import GradcompareError
 
 FONTS = ('"Noto Sans", "DejaVu Sans", "Segoe UI", "Helvetica Neue", Arial, '
          '"Liberation Sans", sans-serif')
@@ -65,14 +68,19 @@ tr {{ break-inside: avoid; page-break-inside: avoid; }}
 th, td {{ border: 1px solid #8c959f; padding: 3px 7px; text-align: left;
   vertical-align: top; overflow-wrap: break-word; }}
 th {{ background: #f0f3f6; }}
-figure.graph {{ margin: 0.8em 0; break-inside: avoid; page-break-inside: avoid; }}
+figure.graph {{ margin: 0.8em 0; break-inside: avoid; page-break-inside: avoid;
+  overflow-x: auto; }}
 figure.graph svg {{ display: block; max-width: none; height: auto; }}
 figure.graph figcaption {{ font-size: 9.5pt; color: #424a53; margin-top: 4px; }}
 .page-break {{ break-before: page; page-break-before: always; }}
 hr {{ border: 0; border-top: 1px solid #d0d7de; }}
+@media screen {{
+  table {{ display: block; width: max-content; max-width: 100%; overflow-x: auto; }}
+}}
 @page {{ size: A4; margin: 14mm; }}
 @media print {{
   body {{ max-width: none; padding: 0; }}
+  figure.graph {{ overflow: visible; }}
   a {{ color: inherit; text-decoration: none; }}
 }}
 """
@@ -170,6 +178,19 @@ def handout_pages(runs: Sequence["CaseRun"], files: dict[str, str]) -> dict[str,
     return out
 
 
+def write_handouts(runs: Sequence["CaseRun"], out_dir: Path, langs: Sequence[str],
+                   exercise: bool = False, lr: Optional[float] = None
+                   ) -> tuple[list[Path], list["GradcompareError"]]:
+    """As compare.handout.write_handouts, as HTML pages (`<case>.<lang>….html`)."""
+    from .files import OutputFolder
+    from .handout import handout_set
+
+    files, errors = handout_set(runs, langs, exercise, lr)
+    pages = handout_pages(runs, files)
+    written = OutputFolder(Path(out_dir), "--dir").write_all(pages) if pages else []
+    return written, errors
+
+
 def handout(cr: "CaseRun", lang: str = "en", exercise: bool = False,
             lr: Optional[float] = None) -> tuple[str, Optional[str]]:
     """The HTML handout of one case: (page, answer key or None), as compare.handout.render."""
@@ -180,4 +201,5 @@ def handout(cr: "CaseRun", lang: str = "en", exercise: bool = False,
     return first, (page(key, lang, case_diagram(cr, lang)) if key is not None else None)
 
 
-__all__ = ["CSS", "FONTS", "LEGEND", "case_diagram", "handout", "handout_pages", "page"]
+__all__ = ["CSS", "FONTS", "LEGEND", "case_diagram", "handout", "handout_pages", "page",
+           "write_handouts"]

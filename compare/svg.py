@@ -453,7 +453,9 @@ class _Labels:
             return BLANK
         parts = self.into.get(i, [])
         if len(parts) > 1:                           # gradients add where paths meet
-            return " + ".join(number(r.product) for r in parts) + f" = {number(self.grads[i])}"
+            terms = [number(r.product) for r in parts]
+            terms[1:] = [f"({t})" if t.startswith("−") else t for t in terms[1:]]
+            return " + ".join(terms) + f" = {number(self.grads[i])}"
         return number(self.grads[i])
 
     def local(self, w: Optional[_Wire]) -> str:
