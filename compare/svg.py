@@ -35,6 +35,7 @@ PAD = 8
 MAX_WIDTH = 680           # CSS px: A4 (210 mm) less 2 × 14 mm margins is 182 mm ≈ 688 px
 MAX_NODES = 40
 SWEEPS = 4
+STEM_REACH = 24           # px from a wire to the far edge of the labels above or below it
 STAGGER = 6               # px between the bends of wires entering the same rank
 FONT = '"Noto Sans", "DejaVu Sans", "Liberation Sans", "Segoe UI", Arial, sans-serif'
 COLOR = {"value": "#116329", "grad": "#b3261e", "local": "#0a4fa3", "wire": "#57606a",
@@ -42,8 +43,13 @@ COLOR = {"value": "#116329", "grad": "#b3261e", "local": "#0a4fa3", "wire": "#57
          "output": "#fff1e0"}
 
 
+BLANK_W, BLANK_H = 52, 20  # a blank to write in by hand: a box, not a few underscores
+
+
 def text_width(text: str, px: float = FONT_PX) -> float:
     """A generous estimate of the drawn width (DejaVu Sans is wide: digits are 0.64 em)."""
+    if text == BLANK:
+        return float(BLANK_W)
     return sum(0.64 if ch.isascii() else 0.72 for ch in text) * px
 
 
@@ -215,7 +221,8 @@ class _Layout:
             self.entering[self.items[b].rank] += 1
         for w in self.wires:
             r = self.items[self.item_of[w.parent]].rank
-            need = max(text_width(lab.local(w)) + 20, 40) if self.lr else LINE_H + 10
+            tall = BLANK_H if lab.local(w) == BLANK else LINE_H
+            need = max(text_width(lab.local(w)) + 20, 40) if self.lr else tall + 10
             self.local_len[r] = max(self.local_len[r], need)
         stem = [0.0] * self.ranks
         for i in self.drawn:
@@ -244,9 +251,10 @@ class _Layout:
 
     def _gap(self, a: int, b: int) -> float:
         """Room between neighbours a (first) and b across the flow."""
-        if self.lr:
-            return 14.0
         lab, ia, ib = self.labels, self.items[a], self.items[b]
+        if self.lr:     # a stem's labels reach STEM_REACH above and below its wire
+            return (10.0 + max(STEM_REACH - ia.cross / 2, 0.0)
+                    + max(STEM_REACH - ib.cross / 2, 0.0))
         right = left = 0.0
         if ia.node is not None:
             right = max(text_width(lab.grad(ia.node)) + 6 - ia.cross / 2, 0.0)
@@ -381,9 +389,13 @@ class _Layout:
         out = []
         value, grad = self.labels.value(i), self.labels.grad(i)
         if self.lr:
-            if value:
+            if value == BLANK:
+                out.append(_blank(u + 5 + BLANK_W / 2, v - BLANK_H / 2 - 3, COLOR["value"]))
+            elif value:
                 out.append(_text(u + 5, v - 5, value, COLOR["value"], "start"))
-            if grad:
+            if grad == BLANK:
+                out.append(_blank(u + 5 + BLANK_W / 2, v + BLANK_H / 2 + 3, COLOR["grad"]))
+            elif grad:
                 out.append(_text(u + 5, v + 5 + FONT_PX, grad, COLOR["grad"], "start"))
         else:
             base = u + LINE_H
@@ -397,6 +409,8 @@ class _Layout:
         if not text:
             return ""
         x, y = self.xy(u, v)
+        if text == BLANK:
+            return _blank(x, y, color)
         return (f'<text x="{x:.1f}" y="{y + FONT_PX / 2 - 2:.1f}" text-anchor="middle" '
                 f'fill="{color}" stroke="#ffffff" stroke-width="4" paint-order="stroke" '
                 f'font-style="italic">{escape(text)}</text>')
@@ -421,7 +435,17 @@ class _Layout:
         return "\n".join(out)
 
 
+def _blank(x: float, y: float, color: str) -> str:
+    """An empty box centred on (x, y), drawn in the colour of what goes in it."""
+    return (f'<rect data-blank="1" x="{x - BLANK_W / 2:.1f}" y="{y - BLANK_H / 2:.1f}" '
+            f'width="{BLANK_W}" height="{BLANK_H}" rx="3" fill="#ffffff" stroke="{color}" '
+            f'stroke-dasharray="3 2"/>')
+
+
 def _text(x: float, y: float, text: str, color: str, anchor: str) -> str:
+    if text == BLANK:
+        shift = {"start": BLANK_W / 2, "end": -BLANK_W / 2}.get(anchor, 0.0)
+        return _blank(x + shift, y - FONT_PX / 2 + 2, color)
     return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{color}">'
             f'{escape(text)}</text>')
 
