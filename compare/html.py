@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Optional, Sequence
 
 from .diagram import node_names, read_marker
 
@@ -129,14 +129,21 @@ def _body(markdown: str, diagram: Optional[Diagram]) -> str:
     return md.render(markdown)
 
 
-def case_diagram(cr: "CaseRun", lang: str, blank_default: bool = False) -> Diagram:
-    """The `diagram` callback for pages about one case: its graph drawn from its trace."""
+def case_diagram(cr: "CaseRun", lang: str, blank_default: bool = False, *,
+                 names: Optional[Mapping[int, str]] = None,
+                 write: Optional[Callable[[Optional[float]], str]] = None) -> Diagram:
+    """The `diagram` callback for pages about one case: its graph drawn from its trace.
+
+    `names` (node -> name) and `write` (a number as text) should be the ones the page's text
+    uses; by default diagram.node_names and svg.number.
+    """
     from .engine import trace_of
-    from .svg import circuit
+    from .svg import circuit, number
 
     trace = trace_of(cr)
     graph = cr.case.graph
-    names = node_names(graph, trace.live)
+    if names is None:
+        names = node_names(graph, trace.live)
     legend = LEGEND.get(lang, LEGEND["en"])
 
     def draw(content: str) -> Optional[str]:
@@ -146,7 +153,7 @@ def case_diagram(cr: "CaseRun", lang: str, blank_default: bool = False) -> Diagr
         values = trace.values if "values" in shows else None
         grads = trace.grads if "grads" in shows else None
         svg = circuit(graph, values, grads, trace.rows if grads is not None else None,
-                      names=names, blank="blank" in shows)
+                      names=names, blank="blank" in shows, write=write or number)
         if svg is None:
             return None
         direction = "TD" if 'data-direction="TD"' in svg else "LR"

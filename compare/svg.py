@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from html import escape
-from typing import Mapping, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 from .cotangent import BackRow
 from .diagram import BLANK, node_names, operation_text
@@ -455,8 +455,9 @@ class _Labels:
 
     def __init__(self, graph: Graph, values: Optional[Sequence[float]],
                  grads: Optional[Mapping[int, float]], rows: Optional[Sequence[BackRow]],
-                 blank: bool) -> None:
+                 blank: bool, write: Callable[[Optional[float]], str]) -> None:
         self.graph, self.values, self.grads, self.blank = graph, values, grads, blank
+        self.write = write
         self.rows = {(r.parent, r.pos): r for r in rows or ()}
         self.into: dict[int, list[BackRow]] = {}
         for r in rows or ():
@@ -466,21 +467,21 @@ class _Labels:
         if self.values is None:
             return ""
         given = i in self.graph.var_name or i in self.graph.exact
-        return BLANK if self.blank and not given else number(self.values[i])
+        return BLANK if self.blank and not given else self.write(self.values[i])
 
     def grad(self, i: int) -> str:
         if self.grads is None or i not in self.grads:
             return ""
         if i == self.graph.output:
-            return number(self.grads[i])            # the seed 1
+            return self.write(self.grads[i])            # the seed 1
         if self.blank:
             return BLANK
         parts = self.into.get(i, [])
         if len(parts) > 1:                           # gradients add where paths meet
-            terms = [number(r.product) for r in parts]
+            terms = [self.write(r.product) for r in parts]
             terms[1:] = [f"({t})" if t.startswith("−") else t for t in terms[1:]]
-            return " + ".join(terms) + f" = {number(self.grads[i])}"
-        return number(self.grads[i])
+            return " + ".join(terms) + f" = {self.write(self.grads[i])}"
+        return self.write(self.grads[i])
 
     def local(self, w: Optional[_Wire]) -> str:
         if w is None or self.grads is None:
@@ -488,20 +489,22 @@ class _Labels:
         row = self.rows.get((w.parent, w.pos))
         if row is None:
             return ""
-        return BLANK if self.blank else number(row.local)
+        return BLANK if self.blank else self.write(row.local)
 
 
 def circuit(graph: Graph, values: Optional[Sequence[float]] = None,
             grads: Optional[Mapping[int, float]] = None,
             rows: Optional[Sequence[BackRow]] = None, *,
             names: Optional[Mapping[int, str]] = None, blank: bool = False,
-            direction: str = "auto", max_nodes: int = MAX_NODES) -> Optional[str]:
+            direction: str = "auto", max_nodes: int = MAX_NODES,
+            write: Callable[[Optional[float]], str] = number) -> Optional[str]:
     """The SVG text of `graph` as a circuit, or None above `max_nodes` drawn nodes.
 
     `values[i]` and `grads[i]` are node i's value and ∂f/∂node (the engine's Trace); `rows`
     are the reverse sweep's edges (BackRow), whose `local` is written on each wire.  Without
     `grads` only values are drawn; with `blank` every number but the inputs and the seed is a
     blank to fill in.  `direction` is "LR", "TD" or "auto" (LR when it fits MAX_WIDTH).
+    `write` writes a number (a page passes its language's way: 0,5 in Vietnamese).
     """
     live = graph.live()
     if names is None:
@@ -509,7 +512,7 @@ def circuit(graph: Graph, values: Optional[Sequence[float]] = None,
     count = sum(1 for i in range(len(graph)) if live[i] and i not in graph.exact)
     if count > max_nodes:
         return None
-    labels = _Labels(graph, values, grads, rows, blank)
+    labels = _Labels(graph, values, grads, rows, blank, write)
     if direction == "auto":
         lr = _Layout(graph, names, labels, "LR")
         if lr.main_size <= MAX_WIDTH:
