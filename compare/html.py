@@ -11,7 +11,8 @@ whose every member carries Vietnamese diacritics).
 
 Print CSS: A4 pages; tables, diagrams and code never split across a page break, headings stay
 with what follows, the answer key starts a new page; diagrams are drawn at their own size
-(12 px = 9 pt text), never scaled down to fit (they are laid out to fit an A4 text width).  On a narrower screen
+(12 px = 9 pt text): compare.svg lays them out to fit an A4 text width, top down when left
+to right does not fit; only a graph too wide even so is scaled down to the printed page.  On a narrower screen
 a wide table or diagram scrolls sideways inside itself, as on GitHub; the page never does.
 """
 
@@ -81,6 +82,7 @@ hr {{ border: 0; border-top: 1px solid #d0d7de; }}
 @media print {{
   body {{ max-width: none; padding: 0; }}
   figure.graph {{ overflow: visible; }}
+  figure.graph svg {{ max-width: 100%; }}   /* only a graph wider than A4 even top down */
   a {{ color: inherit; text-decoration: none; }}
 }}
 """
