@@ -192,6 +192,18 @@ def test_cli_writes_html_handouts_with_ordinary_permissions(tmp_path, capsys):
         assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~mask
 
 
+def test_report_html_writes_each_handout_beside_its_markdown(tmp_path):
+    out = tmp_path / "r"
+    assert main(["report", "--cases", str(CASES), "--case", "lecture-sum-times-steps",
+                 "--html", "--out", str(out)]) == 0
+    names = sorted(p.name for p in (out / "handouts").iterdir())
+    assert names == [f"lecture-sum-times-steps.{lang}.{ext}"
+                     for lang in ("en", "vi") for ext in ("html", "md")]
+    html = (out / "handouts" / "lecture-sum-times-steps.vi.html").read_text(encoding="utf-8")
+    md = (out / "handouts" / "lecture-sum-times-steps.vi.md").read_text(encoding="utf-8")
+    assert "<svg" in html and md.splitlines()[0][2:] in html     # the same handout, drawn
+
+
 # -- in a browser ----------------------------------------------------------------------------
 def _chromium() -> str | None:
     for name in (os.environ.get("GRADCOMPARE_CHROMIUM", ""), "chromium", "chromium-browser",
