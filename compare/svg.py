@@ -109,6 +109,7 @@ class _Layout:
             self.item_of[i] = len(self.items)
             self.items.append(_Item(i, rank[i], self._lines(i)))
         self.wires: list[_Wire] = []
+        self.wire_at: dict[tuple[int, int, int], _Wire] = {}   # (item, child item, position)
         for p in drawn:
             for pos, c in enumerate(graph.args(p)):
                 if c not in rank:
@@ -120,6 +121,7 @@ class _Layout:
                 chain.append(self.item_of[p])
                 self.items[self.item_of[p]].ports.append((chain[-2], pos))
                 self.wires.append(_Wire(c, p, pos, chain))
+                self.wire_at[(chain[-1], chain[-2], pos)] = self.wires[-1]
         self.ranks = max(it.rank for it in self.items) + 1
         self._measure()
         self._order()
@@ -149,13 +151,9 @@ class _Layout:
                               for j in range(n)), default=0.0)
                 it.main, it.cross = h, max(w, n * (widest + 10))
 
-    def wire_into(self, item: int, port: int) -> Optional["_Wire"]:
-        node = self.items[item].node
+    def wire_into(self, item: int, port: int) -> _Wire:
         child_item, pos = self.items[item].ports[port]
-        for w in self.wires:
-            if w.parent == node and w.pos == pos and w.items[-2] == child_item:
-                return w
-        return None
+        return self.wire_at[(item, child_item, pos)]
 
     # -- ordering within ranks (barycentres) -------------------------------------------------
     def _layers(self) -> list[list[int]]:
@@ -483,8 +481,8 @@ class _Labels:
             return " + ".join(terms) + f" = {self.write(self.grads[i])}"
         return self.write(self.grads[i])
 
-    def local(self, w: Optional[_Wire]) -> str:
-        if w is None or self.grads is None:
+    def local(self, w: _Wire) -> str:
+        if self.grads is None:
             return ""
         row = self.rows.get((w.parent, w.pos))
         if row is None:
