@@ -174,17 +174,13 @@ def handout_pages(runs: Sequence["CaseRun"], files: dict[str, str]) -> dict[str,
     from .handout import LANGUAGES
 
     out: dict[str, str] = {}
-    by_name = {cr.case.name: cr for cr in runs}
-    for name, text in files.items():
-        stem = name[:-3] if name.endswith(".md") else name
-        for case_name, cr in by_name.items():
-            rest = stem[len(case_name) + 1:] if stem.startswith(case_name + ".") else ""
-            parts = rest.split(".")
-            if parts[0] in LANGUAGES and parts[1:] in ([], ["exercise"], ["answers"]):
-                lang = parts[0]
-                blank = parts[1:] == ["exercise"]
-                out[f"{stem}.html"] = page(text, lang, case_diagram(cr, lang, blank))
-                break
+    for cr in runs:
+        for lang in LANGUAGES:
+            for kind in ("", ".exercise", ".answers"):
+                stem = f"{cr.case.name}.{lang}{kind}"
+                if f"{stem}.md" in files:
+                    out[f"{stem}.html"] = page(files[f"{stem}.md"], lang,
+                                               case_diagram(cr, lang, kind == ".exercise"))
     return out
 
 
