@@ -12,8 +12,9 @@ whose every member carries Vietnamese diacritics).
 Print CSS: A4 pages; tables, diagrams and code never split across a page break, headings stay
 with what follows, the answer key starts a new page; diagrams are drawn at their own size
 (12 px = 9 pt text): compare.svg lays them out to fit an A4 text width, top down when left
-to right does not fit; only a graph too wide even so is scaled down to the printed page.  On a narrower screen
-a wide table or diagram scrolls sideways inside itself, as on GitHub; the page never does.
+to right does not fit; only a graph too wide even so is scaled down to the printed page.
+On a narrower screen a wide table or diagram scrolls sideways inside itself, as on GitHub;
+the page never does.
 """
 
 from __future__ import annotations
