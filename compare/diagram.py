@@ -32,6 +32,25 @@ MAX_NODES = 40
 MAX_DEPTH_LR = 8
 BLANK = "____"
 BREAK = "<br/>"
+TEXT_COLOR = "#1f2328"
+# A Mermaid comment line saying what the diagram shows, for renderers that draw the graph
+# themselves (compare.html draws it as SVG from the case's trace): "values", "grads", "blank".
+MARKER = "%% gradcompare:"
+
+
+def marker(values: bool, grads: bool, blank: bool) -> str:
+    """The comment line `mermaid` writes after its first line (see `read_marker`)."""
+    words = [w for w, on in (("values", values), ("grads", grads), ("blank", blank)) if on]
+    return " ".join([MARKER, *words])
+
+
+def read_marker(text: str) -> Optional[frozenset[str]]:
+    """What a diagram written by `mermaid` shows, from its marker line; None without one."""
+    for line in text.splitlines()[:3]:
+        line = line.strip()
+        if line.startswith(MARKER):
+            return frozenset(line[len(MARKER):].split())
+    return None
 
 
 def node_names(graph: Graph, live: Optional[Sequence[bool]] = None) -> dict[int, str]:
@@ -130,7 +149,8 @@ def mermaid(graph: Graph, values: Optional[Sequence[float]] = None,
             if i in shown:
                 depth[i] = max((depth[c] + 1 for c in graph.args(i)), default=0)
         direction = "LR" if max(depth, default=0) <= MAX_DEPTH_LR else "TD"
-    lines = [f"flowchart {direction}"]
+    lines = [f"flowchart {direction}", "  " + marker(values is not None, grads is not None,
+                                                      blank)]
     for i in order:
         if i not in shown:
             continue
@@ -156,9 +176,17 @@ def mermaid(graph: Graph, values: Optional[Sequence[float]] = None,
     lines += edges
     variables = [f"n{i}" for i in order if i in graph.var_name and i in shown]
     constants = [f"n{i}" for i in order if i in graph.exact and i in shown]
-    lines.append("  classDef input fill:#e8f1ff,stroke:#3a6fb0")
-    lines.append("  classDef constant fill:#f4f4f4,stroke:#999999")
-    lines.append("  classDef output fill:#fff1e0,stroke:#c0701a,stroke-width:2px")
+    ops = [f"n{i}" for i in order if i in shown and not graph.is_leaf(i) and i != out]
+    if hidden:
+        ops.append("hidden")
+    # Every class sets its text colour: light boxes keep dark text under GitHub's dark theme.
+    lines.append(f"  classDef op fill:#ffffff,stroke:#57606a,color:{TEXT_COLOR}")
+    lines.append(f"  classDef input fill:#e8f1ff,stroke:#3a6fb0,color:{TEXT_COLOR}")
+    lines.append(f"  classDef constant fill:#f4f4f4,stroke:#999999,color:{TEXT_COLOR}")
+    lines.append(f"  classDef output fill:#fff1e0,stroke:#c0701a,stroke-width:2px,"
+                 f"color:{TEXT_COLOR}")
+    if ops:
+        lines.append(f"  class {','.join(ops)} op")
     if variables:
         lines.append(f"  class {','.join(variables)} input")
     if constants:
@@ -211,5 +239,5 @@ def for_case_run(cr: "CaseRun") -> str:
     return mermaid_block(cr.case.graph, values, grads)
 
 
-__all__ = ["BLANK", "MAX_NODES", "for_case_run", "mermaid", "mermaid_block", "node_names",
-           "operation_text"]
+__all__ = ["BLANK", "MARKER", "MAX_NODES", "for_case_run", "marker", "mermaid", "mermaid_block",
+           "node_names", "operation_text", "read_marker"]

@@ -356,10 +356,11 @@ def plot_costs(run: Run) -> bytes:
     return buf.getvalue()
 
 
-def write_report(run: Run, out: Path, handout_tag: Optional[str] = "lecture"
-                 ) -> tuple[list[Path], list[GradcompareError]]:
+def write_report(run: Run, out: Path, handout_tag: Optional[str] = "lecture",
+                 html: bool = False) -> tuple[list[Path], list[GradcompareError]]:
     """Write the index, one page per case with its diagram, the plot, the (uncommitted)
-    timings, and the handouts of the cases tagged `handout_tag` into `out`/handouts/.
+    timings, and the handouts of the cases tagged `handout_tag` into `out`/handouts/ (with
+    `html`, each also as an HTML page: compare.html).
 
     Returns the files written and the cases that got no handout (and why).  Diagrams and
     handouts draw from each case's trace: run the library with `record=True`.
@@ -374,6 +375,10 @@ def write_report(run: Run, out: Path, handout_tag: Optional[str] = "lecture"
              for cr in run.runs}
     tagged = [cr for cr in run.runs if handout_tag and handout_tag in cr.case.tags]
     made, skipped = handout_set(tagged)
+    if html:
+        from .html import handout_pages
+
+        made.update(handout_pages(tagged, made))
     handouts = {f"handouts/{name}": text for name, text in made.items()}
     descents: dict[str, "str | bytes"] = {}
     for cr in run.runs:

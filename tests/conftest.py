@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 # Modules whose module-scoped fixture is expensive (test_reports runs the whole bundled library,
-# test_handout runs its fixtures): every xdist worker that got one of their tests would compute
-# it again, so each stays on one worker (--dist loadgroup).  test_packaging marks itself.
-ONE_WORKER_PER_MODULE = ("test_reports.py", "test_handout.py")
+# test_handout runs its fixtures, test_html launches Chromium): every xdist worker that got one
+# of their tests would compute it again, so each stays on one worker (--dist loadgroup).  test_packaging marks itself.
+ONE_WORKER_PER_MODULE = ("test_reports.py", "test_handout.py", "test_html.py")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups in the same hook

@@ -15,13 +15,15 @@ READS_CASES = True
 LANGUAGES = ("en", "vi")          # compare.handout.LANGUAGES, without importing it
 DEFAULT_DIR = "handouts"
 DEFAULT_LEARNING_RATE = 0.1       # compare.handout.DEFAULT_LEARNING_RATE (a test ties them)
+FORMATS = ("md", "html")
 HELP = "Write lecture handouts (English and Vietnamese) that walk through a case step by step."
 EPILOG = f"""\
 Examples:
   gradcompare handout lecture-sum-times --lang vi --out handout.vi.md
   gradcompare handout --tag lecture                 # {DEFAULT_DIR}/<name>.{{en,vi}}.md
   gradcompare handout lecture-sum-times --exercise  # blanks, answer key in its own file
-  gradcompare handout lecture-sum-times --lang en --out -   # print to the terminal"""
+  gradcompare handout lecture-sum-times --lang en --out -   # print to the terminal
+  gradcompare handout --tag lecture --format html   # one printable page each, diagrams drawn"""
 
 
 def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -38,6 +40,10 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
                    help=f"folder for the handouts when --out is not given (default: "
                         f"./{DEFAULT_DIR}; `gradcompare report` writes the lecture cases' "
                         f"handouts into reports/handouts/)")
+    p.add_argument("--format", choices=FORMATS, default="md",
+                   help="md: markdown with Mermaid diagrams (default); html: one self-contained "
+                        "page per handout (no scripts, no network), diagrams drawn as SVG, "
+                        "laid out for printing on A4")
     p.add_argument("--lr", metavar="ALPHA", type=float,
                    help="learning rate of the gradient-descent step (default: the case's "
                         f"learning_rate, else {DEFAULT_LEARNING_RATE})")
@@ -72,24 +78,37 @@ def main(args: argparse.Namespace) -> int:
     runs = run_library(library, limits=limits, record=True,
                        progress=Progress("handout")).runs
     status = EXIT_INVALID if library.errors else EXIT_OK
+    html = args.format == "html"
     if args.out:
-        page, key = render(runs[0], langs[0], args.exercise, args.lr)
+        if html:
+            from ..html import handout as html_handout
+
+            page, key = html_handout(runs[0], langs[0], args.exercise, args.lr)
+        else:
+            page, key = render(runs[0], langs[0], args.exercise, args.lr)
         if args.out == "-":
-            sys.stdout.write(page + (f"\n{PAGE_BREAK}\n\n{key}" if key else ""))
+            if key and html:
+                sys.stdout.write(page + key)      # two documents, the answer key second
+            else:
+                sys.stdout.write(page + (f"\n{PAGE_BREAK}\n\n{key}" if key else ""))
             return status
         out = check_output_file(args.out, "--out")
+        answers = out.with_name(f"{out.stem}.answers{out.suffix or '.' + args.format}")
         if key is not None:
-            check_output_file(out.with_name(f"{out.stem}.answers{out.suffix or '.md'}"),
-                              "--out")
+            check_output_file(answers, "--out")
         write_atomic(out, page)
         written = [out]
         if key is not None:
-            answers = out.with_name(f"{out.stem}.answers{out.suffix or '.md'}")
             write_atomic(answers, key)
             written.append(answers)
         print("wrote " + ", ".join(str(p) for p in written))
         return status
-    written, errors = write_handouts(runs, Path(args.dir), langs, args.exercise, args.lr)
+    if html:
+        from ..html import write_handouts as write_html
+
+        written, errors = write_html(runs, Path(args.dir), langs, args.exercise, args.lr)
+    else:
+        written, errors = write_handouts(runs, Path(args.dir), langs, args.exercise, args.lr)
     print(f"wrote {plural(len(written), 'handout')} to {args.dir}/ "
           f"({plural(len(runs) - len(errors), 'case')}, {plural(len(langs), 'language')})")
     print_errors(errors, prefix="skipped")

@@ -23,6 +23,9 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
     p.add_argument("--handouts", metavar="TAG", default="lecture",
                    help="also write handouts (both languages) of the cases with this tag into "
                         "DIR/handouts/ (default: lecture; '' for none)")
+    p.add_argument("--html", action="store_true",
+                   help="also write each handout as one self-contained HTML page (diagrams "
+                        "drawn as SVG, laid out for printing on A4) beside its markdown")
     methods_option(p)
     jobs_option(p)
     p.set_defaults(func=main)
@@ -33,7 +36,8 @@ def main(args: argparse.Namespace) -> int:
 
     run = run_selected(args, "report", record=True)
     out = Path(args.out)
-    written, skipped = write_report(run, out, handout_tag=args.handouts or None)
+    written, skipped = write_report(run, out, handout_tag=args.handouts or None,
+                                  html=args.html)
     print(f"wrote {plural(len(written), 'file')} to {out}/ ({plural(len(run.runs), 'case')}, "
           f"{run.verdicts_text()}, {rejected_count(run.errors)} rejected)")
     print_errors(skipped, prefix="no handout")
