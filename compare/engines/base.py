@@ -1,0 +1,86 @@
+"""The one small interface every engine adapter implements, and what an adapter answers.
+
+An adapter imports its engine (`load`), says which of a program's operations the engine lacks
+(`missing`: the case is then *unsupported*, never a failure) and replays a program on the
+engine's objects, returning the output's value and the gradient (`evaluate`).  Adapters run
+inside worker processes (compare.engines.worker), so an engine that hangs or crashes costs its
+case, never the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from ..errors import GradcompareError
+from .program import Program
+
+# Every operation a program may hold (compare.primitives' names), for the adapters' tables.
+ALL_OPS = ("add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "sin", "cos", "tan",
+           "tanh", "sigmoid", "relu", "abs", "max", "min")
+# A program's `pow` whose exponent is not a constant node: engines that take only a number as
+# the exponent (micrograd) lack it.
+POW_VARIABLE = "pow (variable exponent)"
+
+
+class EngineMissing(GradcompareError):
+    """The engine cannot be imported (not installed, or its import fails)."""
+
+
+@dataclass
+class Answer:
+    """An engine's value and gradient for one program, and the seconds the replay took
+    (building the engine's graph, forward and backward, reading the gradient)."""
+
+    value: float
+    gradient: dict[str, float]
+    seconds: float
+
+
+class Adapter:
+    """Base class: `name`, `load() -> version`, `missing(program)`, `evaluate(program)`."""
+
+    name = ""
+    ops: frozenset[str] = frozenset()        # operations the engine has (by primitive name)
+    pow_variable = True                      # takes a variable as the exponent of **
+
+    def load(self) -> str:
+        """Import the engine (once); return its version.  Raises EngineMissing."""
+        raise NotImplementedError
+
+    def missing(self, program: Program) -> list[str]:
+        """The program's operations this engine lacks, each once."""
+        lacking = [op for op in program.primitives if op not in self.ops]
+        if not self.pow_variable and "pow" in self.ops and any(
+                op == "pow" and not program.is_const(b) for op, _, b in program.ops):
+            lacking.append(POW_VARIABLE)
+        return lacking
+
+    def evaluate(self, program: Program) -> Answer:
+        raise NotImplementedError
+
+
+def need(module: str, engine: str, extra: str = "engines") -> None:
+    """Raise EngineMissing (one line) when `module` cannot be imported."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError as err:
+        raise EngineMissing(f"engine '{engine}' is not installed (cannot import {module}: "
+                            f"{err}); install it, e.g. pip install 'gradcompare[{extra}]'"
+                            ) from None
+
+
+def version_of(distribution: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "unknown version"
+
+
+def zero_for(names: Iterable[str], found: dict[str, float]) -> dict[str, float]:
+    """The gradient for every name: a variable the output does not use has gradient 0."""
+    return {n: float(found.get(n, 0.0)) for n in names}
