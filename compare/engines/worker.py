@@ -33,14 +33,27 @@ def _adapter(spec: Union[str, Adapter]) -> Adapter:
 
 
 def load(spec: Union[str, Adapter]) -> tuple[str, str]:
-    """("ok", version) or ("missing", the one line saying why)."""
+    """("ok", version) or ("missing", the one line saying why).
+
+    A loaded engine is warmed up on a two-node program, so that its one-time start-up (PyTorch
+    initialises its autograd engine on the first backward) is not timed as a case's work.
+    """
     try:
         adapter = _adapter(spec)
-        return "ok", adapter.load()
+        version = adapter.load()
     except EngineMissing as err:
         return "missing", str(err)
     except Exception as err:   # an engine whose import breaks in another way
         return "missing", f"engine '{spec}' could not be loaded: {type(err).__name__}: {err}"
+    try:
+        adapter.evaluate(_WARM_UP)
+    except Exception:
+        pass   # an engine that fails even here: its cases will say so
+    return "ok", version
+
+
+_WARM_UP = Program((("var", -1, -1), ("var", -1, -1), ("mul", 0, 1)), {}, {0: "x", 1: "y"},
+                   {"x": 2.0, "y": 3.0}, ("x", "y"))
 
 
 def run(spec: Union[str, Adapter], program: Program) -> dict[str, Any]:
