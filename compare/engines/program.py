@@ -8,7 +8,7 @@ topological order, so the replay is a loop, never a recursion.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from ..graph import Graph
@@ -30,6 +30,8 @@ class Program:
     names: Mapping[int, str]
     point: Mapping[str, float]
     wrt: tuple[str, ...]
+    # The constants' exact values as text ("1/10", "pi"), by node: for exports, not engines.
+    exact: Mapping[int, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ops)
@@ -56,6 +58,7 @@ def program_of(graph: Graph, point: Mapping[str, float], wrt: Sequence[str]) -> 
     index: dict[int, int] = {}
     ops: list[tuple[str, int, int]] = []
     consts: dict[int, float] = {}
+    exact: dict[int, str] = {}
     names: dict[int, str] = {}
     for i in range(n):
         if not needed[i]:
@@ -68,13 +71,14 @@ def program_of(graph: Graph, point: Mapping[str, float], wrt: Sequence[str]) -> 
         elif code == CONST:
             ops.append((LEAF_CONST, -1, -1))
             consts[k] = graph.const[i]
+            exact[k] = str(graph.exact.get(i, consts[k]))
         else:
             prim = OPS[code]
             assert prim is not None
             b = graph.b[i]
             ops.append((prim.name, index[graph.a[i]], index[b] if b >= 0 else -1))
     return Program(tuple(ops), consts, names, {k: float(v) for k, v in point.items()},
-                   tuple(wrt))
+                   tuple(wrt), exact)
 
 
 def replay(program: Program, leaf: Callable[[str], Any], const: Callable[[float], Any],

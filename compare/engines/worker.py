@@ -9,6 +9,7 @@ back as text.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Union
 
 from . import adapter_for
@@ -46,7 +47,9 @@ def load(spec: Union[str, Adapter]) -> tuple[str, str]:
     except Exception as err:   # an engine whose import breaks in another way
         return "missing", f"engine '{spec}' could not be loaded: {type(err).__name__}: {err}"
     try:
-        adapter.evaluate(_WARM_UP)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            adapter.evaluate(_WARM_UP)
     except Exception:
         pass   # an engine that fails even here: its cases will say so
     return "ok", version
@@ -63,7 +66,9 @@ def run(spec: Union[str, Adapter], program: Program) -> dict[str, Any]:
     if lacking:
         return {"status": "unsupported", "ops": lacking}
     try:
-        answer = adapter.evaluate(program)
+        with warnings.catch_warnings():   # an engine's RuntimeWarning (1/0 at a kink) is noise
+            warnings.simplefilter("ignore")
+            answer = adapter.evaluate(program)
     except RecursionError as err:
         return {"status": "error", "error": f"RecursionError: {err}"}
     except Exception as err:
