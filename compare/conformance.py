@@ -287,7 +287,8 @@ def run(library: Library, engines: Sequence[EngineSpec], limits: Limits = DEFAUL
 
     `engines` are names (`torch`, `value:MODULE:CLASS`, …) or adapter objects.  Every engine is
     loaded before any case runs, so a missing one raises EngineMissing (one line) at once.
-    `reference_run` reuses a run of the library that included backprop and sympy.
+    `reference_run` reuses a run (of this library or a larger one) that included backprop and
+    sympy, or backprop and naive.
     """
     pools: list[_EnginePool] = []
     try:
@@ -295,7 +296,8 @@ def run(library: Library, engines: Sequence[EngineSpec], limits: Limits = DEFAUL
             pools.append(_EnginePool(spec, limits))
         if reference_run is None:
             reference_run = run_library(library, ["backprop", "sympy"], limits, jobs=jobs)
-        runs = reference_run.runs
+        chosen = {case.name for case in library.cases}
+        runs = [cr for cr in reference_run.runs if cr.case.name in chosen]
         refs = {cr.case.name: reference_of(cr) for cr in runs}
         programs = [program_of(cr.case.graph, cr.case.at, cr.case.wrt) for cr in runs]
         probe_list = probe_cases() if probes else []

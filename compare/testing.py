@@ -74,14 +74,16 @@ class ReferenceCase:
 
 
 def reference_cases(cases: Optional[str] = None, names: Sequence[str] = (),
-                    tags: Sequence[str] = ()) -> list[ReferenceCase]:
-    """The cases of a library (default: the bundled one) with their references."""
-    return list(_cached(cases, tuple(names), tuple(tags)))
+                    tags: Sequence[str] = (), jobs: Optional[int] = None
+                    ) -> list[ReferenceCase]:
+    """The cases of a library (default: the bundled one) with their references; `jobs` SymPy
+    workers compute them (default: one per core)."""
+    return list(_cached(cases, tuple(names), tuple(tags), jobs))
 
 
 @lru_cache(maxsize=8)
-def _cached(cases: Optional[str], names: tuple[str, ...], tags: tuple[str, ...]
-            ) -> tuple[ReferenceCase, ...]:
+def _cached(cases: Optional[str], names: tuple[str, ...], tags: tuple[str, ...],
+            jobs: Optional[int]) -> tuple[ReferenceCase, ...]:
     from pathlib import Path
 
     from .cases import default_cases_path, load_library
@@ -91,7 +93,7 @@ def _cached(cases: Optional[str], names: tuple[str, ...], tags: tuple[str, ...]
     library = load_library(Path(cases) if cases else default_cases_path()).select(names, tags)
     if library.errors:
         raise GradcompareError(str(library.errors[0]))
-    run = run_library(library, ["backprop", "sympy"])
+    run = run_library(library, ["backprop", "sympy"], jobs=jobs)
     return tuple(ReferenceCase(cr.case.name, cr.case.description, tuple(cr.case.tags),
                                program_of(cr.case.graph, cr.case.at, cr.case.wrt),
                                reference_of(cr)) for cr in run.runs)
