@@ -8,9 +8,9 @@ it follows maximum's tie rule; the kink table shows what that gives).  sigmoid i
 from __future__ import annotations
 
 import time
-from typing import Any, Optional
+from typing import Any
 
-from .base import ALL_OPS, Adapter, Answer, need, version_of, zero_for
+from .base import ALL_OPS, Adapter, Answer, make_apply, need, version_of, zero_for
 from .program import Program, replay
 
 CALLS = {"exp": "exp", "log": "log", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
@@ -43,25 +43,8 @@ class AutogradAdapter(Adapter):
         anp = self.np
         names = list(program.names.values())
 
-        def apply(op: str, x: Any, y: Any, y_const: Optional[float]) -> Any:
-            if op == "add":
-                return x + y
-            if op == "sub":
-                return x - y
-            if op == "mul":
-                return x * y
-            if op == "div":
-                return x / y
-            if op == "pow":
-                return x ** (y_const if y_const is not None else y)
-            if op == "neg":
-                return -x
-            if op == "relu":
-                return anp.maximum(x, 0.0)
-            if op == "sigmoid":
-                return self.expit(x)
-            fn = getattr(anp, CALLS[op])
-            return fn(x, y) if y is not None else fn(x)
+        special = {"relu": lambda x: anp.maximum(x, 0.0), "sigmoid": self.expit}
+        apply = make_apply(lambda op: special[op] if op in special else getattr(anp, CALLS[op]))
 
         def f(xs: Any) -> Any:
             given = {n: xs[k] for k, n in enumerate(names)}

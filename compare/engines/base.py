@@ -9,8 +9,9 @@ case, never the run.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Callable, Iterable, Optional
 
 from ..errors import GradcompareError
 from .program import Program
@@ -58,6 +59,32 @@ class Adapter:
 
     def evaluate(self, program: Program) -> Answer:
         raise NotImplementedError
+
+
+# The operators every engine spells the same way (Python's + - * / ** on its objects).
+ARITHMETIC = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
+              "div": operator.truediv, "pow": operator.pow}
+Apply = Callable[[str, Any, Optional[Any], Optional[float]], Any]
+
+
+def make_apply(call: Callable[[str], Callable[..., Any]]) -> Apply:
+    """The `apply` a replay needs: Python's operators for + - * / ** and unary −, and
+    `call(op)` (the engine's function for a primitive's name) for everything else.
+
+    A constant exponent is passed as a number, an int when it is whole (`x ** 2`), as engine
+    users write it (micrograd accepts nothing else).
+    """
+    def apply(op: str, x: Any, y: Optional[Any], y_const: Optional[float]) -> Any:
+        if op in ARITHMETIC:
+            if op == "pow" and y_const is not None:
+                y = int(y_const) if float(y_const).is_integer() else y_const
+            return ARITHMETIC[op](x, y)
+        if op == "neg":
+            return -x
+        fn = call(op)
+        return fn(x) if y is None else fn(x, y)
+
+    return apply
 
 
 def need(module: str, engine: str, extra: str = "engines") -> None:

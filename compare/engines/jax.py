@@ -7,9 +7,9 @@ A constant exponent is passed as a float (`x ** 2`), as JAX code writes it.
 from __future__ import annotations
 
 import time
-from typing import Any, Optional
+from typing import Any
 
-from .base import ALL_OPS, Adapter, Answer, need, zero_for
+from .base import ALL_OPS, Adapter, Answer, make_apply, need, zero_for
 from .program import Program, replay
 
 # Each primitive as JAX code writes it: jax.numpy functions, and jax.nn's relu and sigmoid.
@@ -39,27 +39,12 @@ class JaxAdapter(Adapter):
     def evaluate(self, program: Program) -> Answer:
         jax = self.jax
         jnp = jax.numpy
-        names = [n for n in program.names.values()]
+        names = list(program.names.values())
+        apply = make_apply(lambda op: getattr(jax.nn, NN_CALLS[op]) if op in NN_CALLS
+                           else getattr(jnp, CALLS[op]))
 
         def f(*xs: Any) -> Any:
             given = dict(zip(names, xs))
-
-            def apply(op: str, x: Any, y: Any, y_const: Optional[float]) -> Any:
-                if op == "add":
-                    return x + y
-                if op == "sub":
-                    return x - y
-                if op == "mul":
-                    return x * y
-                if op == "div":
-                    return x / y
-                if op == "pow":
-                    return x ** (y_const if y_const is not None else y)
-                if op == "neg":
-                    return -x
-                fn = getattr(jax.nn, NN_CALLS[op]) if op in NN_CALLS else getattr(
-                    jnp, CALLS[op])
-                return fn(x, y) if y is not None else fn(x)
 
             return replay(program, given.__getitem__, jnp.float64, apply)[-1]
 

@@ -7,9 +7,9 @@ constant exponent, passed as a float (`x ** 2`), as PyTorch code writes it.
 from __future__ import annotations
 
 import time
-from typing import Any, Optional
+from typing import Any
 
-from .base import ALL_OPS, Adapter, Answer, need, zero_for
+from .base import ALL_OPS, Adapter, Answer, make_apply, need, zero_for
 from .program import Program, replay
 
 # Each primitive as PyTorch code writes it (the functions are looked up on the torch module).
@@ -46,21 +46,7 @@ class TorchAdapter(Adapter):
         def const(c: float) -> Any:
             return torch.tensor(c, dtype=torch.float64)
 
-        def apply(op: str, x: Any, y: Any, y_const: Optional[float]) -> Any:
-            if op == "add":
-                return x + y
-            if op == "sub":
-                return x - y
-            if op == "mul":
-                return x * y
-            if op == "div":
-                return x / y
-            if op == "pow":
-                return x ** (y_const if y_const is not None else y)
-            if op == "neg":
-                return -x
-            fn = getattr(torch, CALLS[op])
-            return fn(x, y) if y is not None else fn(x)
+        apply = make_apply(lambda op: getattr(torch, CALLS[op]))
 
         start = time.perf_counter()
         built = replay(program, leaf, const, apply)

@@ -18,13 +18,12 @@ import sys
 import time
 from typing import Any, Optional
 
-from .base import Adapter, Answer, EngineMissing, version_of, zero_for
+from .base import Adapter, Answer, EngineMissing, make_apply, version_of, zero_for
 from .program import Program, replay
 
-INFIX = {"add": ("__add__", operator.add), "sub": ("__sub__", operator.sub),
-         "mul": ("__mul__", operator.mul), "div": ("__truediv__", operator.truediv),
-         "pow": ("__pow__", operator.pow)}
-UNARY_OPERATORS = {"neg": ("__neg__", operator.neg), "abs": ("__abs__", abs)}
+# The special method a class needs for each operator-written primitive.
+DUNDERS = {"add": "__add__", "sub": "__sub__", "mul": "__mul__", "div": "__truediv__",
+           "pow": "__pow__", "neg": "__neg__", "abs": "__abs__"}
 METHODS = ("exp", "log", "tanh", "relu", "sigmoid", "sqrt", "sin", "cos", "tan")
 
 
@@ -67,8 +66,7 @@ class ValueAdapter(Adapter):
 
     def _use(self, klass: type) -> None:
         self.cls = klass
-        ops = {op for op, (dunder, _) in {**INFIX, **UNARY_OPERATORS}.items()
-               if callable(getattr(klass, dunder, None))}
+        ops = {op for op, dunder in DUNDERS.items() if callable(getattr(klass, dunder, None))}
         ops |= {m for m in METHODS if callable(getattr(klass, m, None))}
         self.ops = frozenset(ops)
         self.pow_variable = "pow" in ops and self._takes_variable_exponent()
@@ -88,14 +86,7 @@ class ValueAdapter(Adapter):
             leaves[name] = cls(float(program.point[name]))
             return leaves[name]
 
-        def apply(op: str, x: Any, y: Any, y_const: Optional[float]) -> Any:
-            if op in INFIX:
-                if op == "pow" and y_const is not None:
-                    y = int(y_const) if float(y_const).is_integer() else y_const
-                return INFIX[op][1](x, y)
-            if op in UNARY_OPERATORS:
-                return UNARY_OPERATORS[op][1](x)
-            return getattr(x, op)()
+        apply = make_apply(lambda op: abs if op == "abs" else operator.methodcaller(op))
 
         start = time.perf_counter()
         built = replay(program, leaf, lambda c: cls(float(c)), apply)
