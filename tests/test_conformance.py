@@ -427,3 +427,15 @@ def test_torch_passes_the_engine_bugs_and_kinks(bundled):
     torch_kinks = {k.probe: k.gradient for k in result.kinks if k.engine == "torch"}
     assert torch_kinks["relu'(0)"] == 0.0 and torch_kinks["max(x, y) at x = y = 1: ∂/∂x"] == 0.5
     assert result.speed("torch")[0] > 0
+
+
+def test_a_case_without_reference_is_skipped_and_not_a_pass(tmp_path, capsys):
+    path = tmp_path / "odd.yaml"
+    path.write_text("cases:\n  - name: log-at-zero\n    expression: log(x) + y\n"
+                    "    at: {x: 0, y: 1}\n")
+    args = ["check", "--cases", str(path), "--jobs", "1", "--engine",
+            "value:test_conformance:GoodValue"]
+    assert cli_main(args) == 1
+    out = capsys.readouterr().out
+    assert "skipped" in out and "no exact reference" in out
+    assert cli_main(args + ["--allow-unverified"]) == 0

@@ -25,7 +25,8 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
     methods_option(p)
     jobs_option(p)
     p.add_argument("--allow-unverified", action="store_true",
-                   help="exit 0 even when some cases could not be verified")
+                   help="exit 0 even when some cases could not be verified (with --engine: "
+                        "when some have no exact reference to judge an engine by)")
     engine_option(p, "instead, run the cases")
     p.set_defaults(func=main)
 

@@ -48,7 +48,7 @@ def run_conformance(args: argparse.Namespace, engines: list[str], reference_run=
 def check_main(args: argparse.Namespace, engines: list[str]) -> int:
     """Print every case that did not pass on each engine (and those that passed at a kink with
     another convention than PyTorch's), the kink table and the tally."""
-    from ..conformance import GRADCOMPARE, ONE_SIDED, ONE_SIDED_COLUMN, PASS
+    from ..conformance import GRADCOMPARE, ONE_SIDED, ONE_SIDED_COLUMN, PASS, SKIPPED
 
     result = run_conformance(args, engines)
     rows = [[r.case, r.engine, r.verdict + (f" ({r.kink})" if r.kink else ""), r.detail]
@@ -72,4 +72,8 @@ def check_main(args: argparse.Namespace, engines: list[str]) -> int:
         print(f"{rejected_count(result.errors)} rejected")
         print_errors(result.errors)
         return EXIT_INVALID
-    return EXIT_FAILED if result.failed else EXIT_OK
+    # As `check`: a case that could not be judged (no exact reference) is not a pass.
+    skipped = any(r.verdict == SKIPPED for r in result.results)
+    if result.failed or (skipped and not args.allow_unverified):
+        return EXIT_FAILED
+    return EXIT_OK
