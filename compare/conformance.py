@@ -271,6 +271,9 @@ def _result(case: str, engine: str, program: Program, outcome: tuple[str, object
         return res
     if answer["status"] == "error":
         res.detail = str(answer["error"])
+        if ref is not None and ref.value is None:   # undefined here: raising is an answer too
+            res.verdict = SKIPPED
+            res.detail = f"no exact reference: {ref.reason}; the engine raised {res.detail}"
         return res
     res.value, res.gradient, res.seconds = answer["value"], answer["gradient"], answer["seconds"]
     if ref is None:
