@@ -186,6 +186,25 @@ class Conformance:
     def failed(self) -> bool:
         return any(r.verdict in FAILING for r in self.results)
 
+    def frame(self):
+        """A tidy pandas DataFrame: one row per (case, engine, variable) with the engine's
+        value and partial, the reference's, the verdict, kink class, detail, seconds, nodes
+        (one row with a blank variable where the engine gave no gradient)."""
+        import pandas as pd
+
+        rows = []
+        for r in self.results:
+            ref = self.references.get(r.case)
+            names = list(ref.gradient) if ref is not None and ref.value is not None else []
+            for v in names or [None]:
+                rows.append({"case": r.case, "engine": r.engine, "verdict": r.verdict,
+                             "kink": r.kink, "variable": v, "value": r.value,
+                             "partial": r.gradient.get(v) if v else None,
+                             "reference_value": ref.value if ref else None,
+                             "reference_partial": ref.gradient.get(v) if ref and v else None,
+                             "detail": r.detail, "seconds": r.seconds, "nodes": r.nodes})
+        return pd.DataFrame(rows)
+
 
 # The classic kinks asked of every engine: (label, expression, point, variable).
 PROBES: tuple[tuple[str, str, dict[str, float], str], ...] = (

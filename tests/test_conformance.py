@@ -281,6 +281,10 @@ def test_hang_nan_and_exception_are_each_their_cases_result(bundled):
     assert got["lecture-sum-times"].verdict == PASS          # the others go on
     assert got["kink-relu-at-zero"].verdict == PASS
     assert result.failed
+    frame = result.frame()
+    assert set(frame.columns) >= {"case", "engine", "verdict", "variable", "partial"}
+    rows = frame[frame.case == "lecture-sum-times"]
+    assert sorted(rows.variable) == ["x", "y", "z"] and set(rows.verdict) == {PASS}
 
 
 def test_nan_is_a_failure(bundled):
