@@ -443,3 +443,20 @@ def test_a_case_without_reference_is_skipped_and_not_a_pass(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "skipped" in out and "no exact reference" in out
     assert cli_main(args + ["--allow-unverified"]) == 0
+
+
+def test_report_page_only_when_engines_are_asked_for(bundled, tmp_path):
+    from compare.report import write_report
+
+    library, ref = bundled
+    picked = library.select(["lecture-sum-times", "kink-relu-at-zero", "act-tanh"])
+    run = run_library(picked, ["naive", "backprop"], jobs=1, record=True)
+    result = conformance.run(picked, [ValueAdapter.of(TanhBugValue)], reference_run=run)
+    write_report(run, tmp_path, handout_tag=None, conformance=result)
+    page = (tmp_path / "conformance.md").read_text()
+    assert "## At the kinks, as each engine answers" in page and "relu'(0)" in page
+    assert "fail: ∂/∂x" in page and "µs per node" in page
+    assert "(conformance.md)" in (tmp_path / "README.md").read_text()
+    write_report(run, tmp_path, handout_tag=None)   # no engines: no page, no link
+    assert not (tmp_path / "conformance.md").exists()
+    assert "conformance.md" not in (tmp_path / "README.md").read_text()
