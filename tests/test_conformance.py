@@ -460,3 +460,14 @@ def test_report_page_only_when_engines_are_asked_for(bundled, tmp_path):
     write_report(run, tmp_path, handout_tag=None)   # no engines: no page, no link
     assert not (tmp_path / "conformance.md").exists()
     assert "conformance.md" not in (tmp_path / "README.md").read_text()
+
+
+def test_the_bundled_adapters_map_every_primitive():
+    """A primitive added to compare.primitives must be mapped (or be unsupported on purpose)."""
+    from compare.engines.base import OPERATORS
+    from compare.engines.jax import JaxAdapter
+    from compare.engines.torch import TorchAdapter
+    from compare.primitives import PRIMITIVES
+
+    assert set(TorchAdapter.ops) == set(PRIMITIVES) == set(JaxAdapter.ops)
+    assert OPERATORS <= set(PRIMITIVES)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .base import ALL_OPS, Adapter, Answer, make_apply, need, version_of, zero_for
+from .base import OPERATORS, Adapter, Answer, make_apply, need, version_of, zero_for
 from .program import Program, replay
 
 CALLS = {"exp": "exp", "log": "log", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
@@ -36,7 +36,8 @@ class AutogradAdapter(Adapter):
             except ImportError:
                 expit = None
             self.np, self.expit, self.value_and_grad = anp, expit, autograd.value_and_grad
-            self.ops = frozenset(op for op in ALL_OPS if op != "sigmoid" or expit is not None)
+            self.ops = OPERATORS | frozenset(CALLS) | {"relu"} | (
+                {"sigmoid"} if expit is not None else set())
         return version_of("autograd")
 
     def evaluate(self, program: Program) -> Answer:

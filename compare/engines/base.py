@@ -16,9 +16,6 @@ from typing import Any, Callable, Iterable, Optional
 from ..errors import GradcompareError
 from .program import Program
 
-# Every operation a program may hold (compare.primitives' names), for the adapters' tables.
-ALL_OPS = ("add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "sin", "cos", "tan",
-           "tanh", "sigmoid", "relu", "abs", "max", "min")
 # A program's `pow` whose exponent is not a constant node: engines that take only a number as
 # the exponent (micrograd) lack it.
 POW_VARIABLE = "pow (variable exponent)"
@@ -64,6 +61,9 @@ class Adapter:
 # The operators every engine spells the same way (Python's + - * / ** on its objects).
 ARITHMETIC = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
               "div": operator.truediv, "pow": operator.pow}
+# The primitives (by compare.primitives' names) `make_apply` writes with Python's operators; an
+# adapter's `ops` is these plus the names its own table maps (anything else: unsupported).
+OPERATORS = frozenset(ARITHMETIC) | {"neg"}
 Apply = Callable[[str, Any, Optional[Any], Optional[float]], Any]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .base import ALL_OPS, Adapter, Answer, make_apply, need, zero_for
+from .base import OPERATORS, Adapter, Answer, make_apply, need, zero_for
 from .program import Program, replay
 
 # Each primitive as JAX code writes it: jax.numpy functions, and jax.nn's relu and sigmoid.
@@ -19,7 +19,7 @@ NN_CALLS = {"sigmoid": "sigmoid", "relu": "relu"}
 
 
 class JaxAdapter(Adapter):
-    ops = frozenset(ALL_OPS)
+    ops = OPERATORS | frozenset(CALLS) | frozenset(NN_CALLS)
 
     def __init__(self, jit: bool = False) -> None:
         self.jit = jit

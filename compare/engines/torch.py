@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .base import ALL_OPS, Adapter, Answer, make_apply, need, zero_for
+from .base import OPERATORS, Adapter, Answer, make_apply, need, zero_for
 from .program import Program, replay
 
 # Each primitive as PyTorch code writes it (the functions are looked up on the torch module).
@@ -20,7 +20,7 @@ CALLS = {"exp": "exp", "log": "log", "sqrt": "sqrt", "sin": "sin", "cos": "cos",
 
 class TorchAdapter(Adapter):
     name = "torch"
-    ops = frozenset(ALL_OPS)
+    ops = OPERATORS | frozenset(CALLS)
 
     def __init__(self) -> None:
         self.torch: Any = None
