@@ -68,6 +68,8 @@ class Limits:
         200_000, 1, 1e30, "nor graphs larger than this written out as a tree")
     exact_max_ops: int = _limit(
         2_000, 1, 10_000_000, "derivatives up to this size are evaluated exactly")
+    engine_seconds: float = _limit(
+        10.0, 0.01, 86_400, "deadline of another engine (check --engine) per case, in seconds")
 
     @classmethod
     def names(cls) -> list[str]:

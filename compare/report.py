@@ -357,7 +357,8 @@ def plot_costs(run: Run) -> bytes:
 
 
 def write_report(run: Run, out: Path, handout_tag: Optional[str] = "lecture",
-                 html: bool = False) -> tuple[list[Path], list[GradcompareError]]:
+                 html: bool = False, conformance=None
+                 ) -> tuple[list[Path], list[GradcompareError]]:
     """Write the index, one page per case with its diagram, the plot, the (uncommitted)
     timings, and the handouts of the cases tagged `handout_tag` into `out`/handouts/ (with
     `html`, each also as an HTML page: compare.html).
@@ -395,6 +396,12 @@ def write_report(run: Run, out: Path, handout_tag: Optional[str] = "lecture",
                                          if f"descent/{cr.case.name}.md" in descents)),
         **pages, **handouts, **descents,
         PLOT_NAME: plot_costs(run), "timings.md": render_timings(run)}
+    if conformance is not None:   # only when engines were asked for (compare.conformance_view)
+        from .conformance_view import PAGE, index_section, render as render_conformance
+
+        files[PAGE] = render_conformance(conformance)
+        files["README.md"] = str(files["README.md"]) + index_section()
     # Pages of cases that no longer exist would mislead: the ones this tool wrote go.
-    written = OutputFolder(out).write_all(files, stale_under=("cases/", "handouts/", "descent/"))
+    written = OutputFolder(out).write_all(files, stale_under=("cases/", "handouts/", "descent/",
+                                                              "conformance.md"))
     return written, skipped

@@ -127,7 +127,7 @@ def test_every_command_has_help_and_an_example():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
     assert sorted(sub.choices) == sorted(["list", "run", "report", "check", "handout", "scale",
-                                          "descend", "numeric"])
+                                          "descend", "numeric", "export"])
     for name, p in sub.choices.items():
         assert p.description and p.epilog and "gradcompare" in p.epilog, name
     assert len(COMMANDS) == len(sub.choices)

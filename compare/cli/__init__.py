@@ -1,7 +1,7 @@
 """The `gradcompare` command line: parses arguments, calls the library, turns errors into messages.
 
 One module per command (`listing`, `run`, `report`, `check`, `handout`, `scale`, `descend`,
-`numeric`),
+`numeric`, `export`),
 each with an
 `add(subparsers, parents)` that registers it and a `main(args) -> int`.  No computation lives
 here, and no heavy library is imported before a command needs it, so `--version` and `--help`
@@ -18,10 +18,10 @@ from typing import Optional, Sequence
 
 from .. import __version__
 from ..errors import GradcompareError, printable
-from . import check, descend, handout, listing, numeric, report, run, scale
+from . import check, descend, export, handout, listing, numeric, report, run, scale
 from .common import EXIT_INVALID, EXIT_OK, common_parent, limit_parent
 
-COMMANDS = (listing, run, report, check, handout, scale, descend, numeric)
+COMMANDS = (listing, run, report, check, handout, scale, descend, numeric, export)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 
 from ..errors import rejected_count
+from .conformance import check_main, engine_option, engines_of
 from .common import (EXIT_FAILED, EXIT_INVALID, EXIT_OK, jobs_option, methods_option,
                      print_errors, run_selected, text_table)
 
 READS_CASES = True
 HELP = "Regression test: do all methods agree and match `expect`?"
-EXAMPLE = "gradcompare check --cases cases/  # exit 0 pass, 1 fail or unverified, 2 invalid"
+EXAMPLE = ("gradcompare check --cases cases/  # exit 0 pass, 1 fail or unverified, 2 invalid; "
+           "gradcompare check --engine torch,micrograd")
 
 
 def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -23,13 +25,18 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
     methods_option(p)
     jobs_option(p)
     p.add_argument("--allow-unverified", action="store_true",
-                   help="exit 0 even when some cases could not be verified")
+                   help="exit 0 even when some cases could not be verified (with --engine: "
+                        "when some have no exact reference to judge an engine by)")
+    engine_option(p, "instead, run the cases")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
     from ..engine import Verdict
 
+    engines = engines_of(args)
+    if engines is not None:
+        return check_main(args, engines)
     run = run_selected(args, "check")
     rows = [[cr.case.name, f"{cr.case.file}:{cr.case.line}", cr.verdict.value, problem]
             for cr in run.runs if cr.verdict is not Verdict.PASS

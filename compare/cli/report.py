@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import rejected_count
 from ..fmt import plural
+from .conformance import engine_option, engines_of, run_conformance
 from .common import (EXIT_INVALID, EXIT_OK, jobs_option, methods_option, print_errors,
                      run_selected)
 
@@ -28,16 +29,22 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
                         "drawn as SVG, laid out for printing on A4) beside its markdown")
     methods_option(p)
     jobs_option(p)
+    engine_option(p, "also run the cases (a conformance page linked from the index)")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
     from ..report import write_report
 
+    engines = engines_of(args)
     run = run_selected(args, "report", record=True)
+    conformance = None
+    if engines is not None:
+        reuse = run if {"backprop", "sympy"} <= set(run.methods) else None
+        conformance = run_conformance(args, engines, reference_run=reuse)
     out = Path(args.out)
     written, skipped = write_report(run, out, handout_tag=args.handouts or None,
-                                  html=args.html)
+                                  html=args.html, conformance=conformance)
     print(f"wrote {plural(len(written), 'file')} to {out}/ ({plural(len(run.runs), 'case')}, "
           f"{run.verdicts_text()}, {rejected_count(run.errors)} rejected)")
     print_errors(skipped, prefix="no handout")
