@@ -156,7 +156,10 @@ def test_sgd_takes_one_row_at_a_time_from_a_seeded_shuffle():
     objective = descent.Objective(LINE)
     [config] = descent.configure(objective, ["sgd"], lr=0.05)
     tr = descent.descend(objective, config, steps=6, seed=7)
-    assert [s.rows for s in tr.steps[:-1]] == order[:6]
+    assert [s.rows for s in tr.steps] == order[:7]      # the last row: the next batch's
+    assert all(s.grad_norm is not None for s in tr.steps)
+    per_row = tr.steps[0].operations
+    assert [s.operations for s in tr.steps] == [per_row * k for k in range(1, 8)]
     want = _reference("sgd", {"lr": 0.05}, steps=6, batches=order)
     got = [v for s in tr.steps[1:] for v in (s.theta["w"], s.theta["b"])]
     assert got == pytest.approx([float(x) for w in want for x in w], rel=1e-12)
@@ -313,6 +316,35 @@ def test_the_contour_grid_is_the_objective_at_each_point():
     for i, j in [(0, 0), (123, 456), (499, 250)]:
         value = forward(objective.graph, {"w": xs[j], "b": ys[i]}).value
         assert z[i, j] == pytest.approx(value, rel=1e-12)
+
+
+def test_the_report_draws_the_descent_the_engine_recorded_and_computes_nothing(
+        tmp_path, monkeypatch):
+    from compare import batched
+    from compare.engine import Run, run_case
+    from compare.limits import DEFAULT_LIMITS
+    from compare.report import write_report
+
+    case = LIBRARY["lecture-sigmoid-neuron-data"]
+    cr = run_case(case, ("naive", "backprop"), record=True)
+    recorded = cr.descent
+    assert recorded.steps == descent.REPORT_STEPS
+    assert [tr.optimizer for tr in recorded.trajectories] == list(descent.OPTIMIZERS)
+    xs, ys, z = recorded.contour
+    assert z.shape == (descent.REPORT_GRID, descent.REPORT_GRID)
+    assert run_case(LINE, ("backprop",)).descent is None          # only when recording
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a view ran the engine")
+
+    for module, name in ((descent, "run"), (descent, "descend"), (descent, "contour_grid"),
+                         (batched, "evaluate")):
+        monkeypatch.setattr(module, name, refuse)
+    write_report(Run([cr], [], ["naive", "backprop"], DEFAULT_LIMITS), tmp_path, None)
+    page = (tmp_path / "descent" / f"{case.name}.md").read_text()
+    assert f"runs {descent.REPORT_STEPS} updates" in page
+    final = recorded.trajectories[-1].final
+    assert final.status in page and (tmp_path / "descent" / f"{case.name}.svg").stat().st_size
 
 
 def test_schema_accepts_the_new_fields_as_the_loader_does():

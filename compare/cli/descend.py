@@ -89,7 +89,7 @@ def _settings(pairs: list[str]) -> dict[str, dict[str, object]]:
 
 def main(args: argparse.Namespace) -> int:
     from .. import descent
-    from ..tables import render
+    from ..tables import descent_table, render
 
     if args.steps < 1:
         raise GradcompareError(f"--steps must be at least 1, got {args.steps}")
@@ -118,7 +118,7 @@ def main(args: argparse.Namespace) -> int:
     objective, trajectories = descent.run(
         case, optimizers, args.steps, args.lr, args.batch, args.seed, args.method, parameters,
         _settings(args.settings), limits, progress=Progress("descend"))
-    df = descent.table(trajectories)
+    df = descent_table(trajectories)
     if args.format in ("csv", "json"):
         sys.stdout.write(render(df, args.format))
     else:
@@ -137,6 +137,7 @@ def main(args: argparse.Namespace) -> int:
     if args.plot and fmt:
         from ..files import write_atomic
 
-        write_atomic(Path(args.plot), descent.plot_bytes(objective, trajectories, fmt))
+        contour = descent.contour_of(objective, trajectories)
+        write_atomic(Path(args.plot), descent.plot_bytes(objective, trajectories, fmt, contour))
         print(f"wrote {args.plot}", file=sys.stderr)
     return EXIT_OK
