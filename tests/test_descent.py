@@ -222,6 +222,33 @@ def test_a_run_equals_torch_optim(name, ours, torch_name, theirs):
         assert [w.item(), b.item()] == pytest.approx([nxt["w"], nxt["b"]], rel=1e-12)
 
 
+@pytest.mark.parametrize("name, torch_name, theirs", [
+    ("gd", "SGD", {}), ("rmsprop", "RMSprop", {"centered": True}), ("adam", "Adam", {})])
+def test_binary_cross_entropy_runs_equal_torch_bceloss(name, torch_name, theirs):
+    """The lecture's neuron on its four rows: J is BCELoss of σ(θ0 + θ1·x) (f stays far from
+    0 and 1 here, where BCELoss's clamp of ln at −100 does not act)."""
+    torch = pytest.importorskip("torch")
+    case = LIBRARY["lecture-sigmoid-neuron-data"]
+    _, [tr] = descent.run(case, [name], steps=30, overrides={name: theirs})
+    theta = torch.tensor([case.at["theta0"], case.at["theta1"]], dtype=torch.float64,
+                         requires_grad=True)
+    opt = getattr(torch.optim, torch_name)([theta], lr=case.learning_rate, **theirs)
+    xs = torch.tensor([r["x"] for r in case.data], dtype=torch.float64)
+    ys = torch.tensor([r["y"] for r in case.data], dtype=torch.float64)
+    for s in tr.steps:
+        opt.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy(torch.sigmoid(theta[0] + theta[1] * xs),
+                                                        ys)
+        loss.backward()
+        assert theta.tolist() == pytest.approx([s.theta["theta0"], s.theta["theta1"]],
+                                               rel=1e-12)
+        assert loss.item() == pytest.approx(s.loss, rel=1e-12)
+        assert theta.grad.tolist() == pytest.approx(
+            [s.gradient["theta0"], s.gradient["theta1"]], rel=1e-12)
+        opt.step()
+    assert tr.status == "ok" and len(tr.steps) == 31
+
+
 # -- trouble --------------------------------------------------------------------------------
 def test_a_diverging_run_stops_with_status_diverged_at_that_step():
     case = LIBRARY["rosenbrock-classic-start"]
