@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import GradcompareError
+from ..fmt import plural
 from .common import (EXIT_INVALID, EXIT_OK, METHOD_NAMES, Progress, format_option,
                      load_selected, plot_format, print_errors)
 
@@ -131,8 +132,8 @@ def main(args: argparse.Namespace) -> int:
             where = ", ".join(f"{p} = {v:.6g}" for p, v in s["theta"].items())
             ops = f", {s['operations']:,} operations" if s["operations"] is not None else ""
             loss = f"{s['loss']:.6g}" if s["loss"] is not None else "—"
-            line = f"{s['optimizer']}: {s['status']} after {s['steps']} steps, loss {loss} at " \
-                   f"{where}{ops}"
+            line = f"{s['optimizer']}: {s['status']} after {plural(s['steps'], 'step')}, " \
+                   f"loss {loss} at {where}{ops}"
             print(line + (f" ({s['note']})" if s["note"] else ""))
     if args.plot and fmt:
         from ..files import write_atomic
