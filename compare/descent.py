@@ -18,8 +18,12 @@ The lecture computes the gradient to run θ ← θ − α·∇J(θ).  Here:
   A loss or parameter that turns inf/NaN stops the run as `diverged` at that step; a zero
   gradient with nothing left to move stops it as `stationary` (there is no step to take).
 
-Nothing here prints or parses arguments (the command is compare.cli.descend); numpy, pandas and
-matplotlib are imported only by the functions that draw or tabulate.
+* `record` is what the engine keeps for a report's descent page (trajectories and the contour
+  grid), so the report only draws them.
+
+Nothing here prints or parses arguments (the command is compare.cli.descend; its table is
+compare.tables.descent_table); numpy and matplotlib are imported only by the functions that
+compute a grid or draw.
 """
 
 from __future__ import annotations
@@ -410,8 +414,8 @@ class Step:
     step: int
     theta: dict[str, float]
     loss: Optional[float]                 # J(θ_t) on every row
-    grad_norm: Optional[float]            # ‖g_t‖ of the gradient the update used (or, at the
-    gradient: Optional[dict[str, float]]  # last row of a full-batch run, ∇J(θ_t))
+    grad_norm: Optional[float]            # ‖g_t‖ of the gradient the update from θ_t uses
+    gradient: Optional[dict[str, float]]  # (the last row's: the one a further update would)
     operations: Optional[int]             # the method's operations so far (None: not counted)
     status: str = "ok"
     note: str = ""
@@ -463,7 +467,9 @@ def descend(objective: Objective, config: Config, steps: int, method: str = "bac
     every = max(1, steps // 200)
     for t in range(steps + 1):
         point = dict(zip(params, theta))
-        batch = None if full else next(order) if t < steps else None
+        # The last row too gets the gradient its update would use (a full-batch run's ∇J(θ),
+        # a mini-batch run's next batch), so every row has a gradient norm, counted alike.
+        batch = None if full else next(order)
         if full:
             key = tuple(theta)
             r = cache.get(key) if cache is not None else None
@@ -479,19 +485,17 @@ def descend(objective: Objective, config: Config, steps: int, method: str = "bac
         else:
             fw = forward(objective.graph, point)
             loss, loss_note = fw.value, fw.message
-            r = (differentiate(objective.batch(batch), point, params, limits)
-                 if batch is not None else None)
-        if r is not None:
-            spent = spent + r.counts.total if spent is not None and r.counts else None
+            r = differentiate(objective.batch(batch), point, params, limits)
+        spent = spent + r.counts.total if spent is not None and r.counts else None
         status, note = "ok", ""
         gradient = None
         if loss is None or not math.isfinite(loss):
             status, note = DIVERGED, f"the loss is {loss if loss is not None else 'undefined'}" \
                                      f"{': ' + loss_note if loss_note else ''}"
-        elif r is not None and r.status not in HAS_GRADIENT:
+        elif r.status not in HAS_GRADIENT:
             status = DIVERGED if r.status in (OVERFLOW, NONFINITE) else str(r.status)
             note = r.note
-        elif r is not None:
+        else:
             gradient = {p: r.gradient[p] for p in params}
             status, note = str(r.status), r.note
         grad = [gradient[p] for p in params] if gradient else None
@@ -555,24 +559,6 @@ def run(case: Case, optimizers: Sequence[str] = OPTIMIZERS, steps: int = 100,
 
 
 # -- views' data: the table and the plots --------------------------------------------------------
-def table(trajectories: Sequence[Trajectory]):
-    """The tidy trajectory table: one row per (optimizer, step)."""
-    params = trajectories[0].parameters if trajectories else []
-    records = []
-    for tr in trajectories:
-        for s in tr.steps:
-            rec: dict[str, Any] = {"optimizer": tr.optimizer, "step": s.step}
-            rec.update({p: s.theta.get(p) for p in params})
-            rec.update({"loss": s.loss, "grad_norm": s.grad_norm, "operations": s.operations,
-                        "status": s.status, "note": s.note})
-            records.append(rec)
-    columns = ["optimizer", "step", *params, "loss", "grad_norm", "operations", "status",
-               "note"]
-    from .tables import tidy_frame
-
-    return tidy_frame(records, columns, ("step", "operations"))   # counts of any size, exact
-
-
 def summary(trajectories: Sequence[Trajectory]) -> list[dict[str, Any]]:
     """One line per optimizer: where it ended, after how many steps, at what cost."""
     out = []
@@ -608,16 +594,45 @@ def contour_grid(objective: Objective, trajectories: Sequence[Trajectory], size:
     return gx, gy, grid(objective.graph, x, gx, y, gy)
 
 
-def plot(objective: Objective, trajectories: Sequence[Trajectory], size: int = 300) -> Any:
+def contour_of(objective: Objective, trajectories: Sequence[Trajectory], size: int = 300):
+    """`contour_grid` for two parameters, None for any other number (nothing to draw)."""
+    return (contour_grid(objective, trajectories, size) if len(objective.parameters) == 2
+            else None)
+
+
+REPORT_STEPS = 100      # updates per optimizer on a report's descent page
+REPORT_GRID = 80        # the contour grid of a report's plot (the command draws finer ones)
+
+
+@dataclass
+class Recorded:
+    """A case's descent as the report draws it, recorded by the engine (run_case with
+    record=True): every optimizer's trajectory and, for two parameters, the contour grid."""
+
+    objective: Objective
+    trajectories: list[Trajectory]
+    contour: Any                     # (xs, ys, J on the grid) or None
+    steps: int
+
+
+def record(case: Case, steps: int = REPORT_STEPS, grid: int = REPORT_GRID,
+           limits: Limits = DEFAULT_LIMITS) -> Recorded:
+    """Every optimizer with its defaults and the case's learning rate, backprop gradients."""
+    objective, trajectories = run(case, steps=steps, limits=limits)
+    return Recorded(objective, trajectories, contour_of(objective, trajectories, grid), steps)
+
+
+def plot(objective: Objective, trajectories: Sequence[Trajectory], contour: Any = None) -> Any:
     """The loss against the step for every optimizer (log scale when the losses are positive
-    and span a decade), and for two parameters the contour of J with each path."""
+    and span a decade), and beside it, given `contour` (from `contour_of`: two parameters),
+    the contour of J with each path.  Draws only: every number was computed before."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    two = len(objective.parameters) == 2
+    two = contour is not None and len(objective.parameters) == 2
     fig, axes = plt.subplots(1, 2 if two else 1, figsize=(12 if two else 6.5, 4.8))
     ax = axes[0] if two else axes
     losses = []
@@ -637,7 +652,7 @@ def plot(objective: Objective, trajectories: Sequence[Trajectory], size: int = 3
     ax.legend(fontsize=8)
     if two:
         cx = axes[1]
-        gx, gy, z = contour_grid(objective, trajectories, size)
+        gx, gy, z = contour
         finite = z[np.isfinite(z)]
         if finite.size:
             lo, hi = float(finite.min()), float(finite.max())
@@ -661,7 +676,7 @@ def plot(objective: Objective, trajectories: Sequence[Trajectory], size: int = 3
 
 
 def plot_bytes(objective: Objective, trajectories: Sequence[Trajectory], fmt: str = "svg",
-               size: int = 300) -> bytes:
+               contour: Any = None) -> bytes:
     """The figure as deterministic bytes (no date, fixed hash salt): committed reports."""
     import io
 
@@ -669,7 +684,7 @@ def plot_bytes(objective: Objective, trajectories: Sequence[Trajectory], fmt: st
 
     # Text as text (smaller, and it stays text); only for this figure, not for the others.
     with plt.rc_context({"svg.hashsalt": "gradcompare", "svg.fonttype": "none"}):
-        fig = plot(objective, trajectories, size)
+        fig = plot(objective, trajectories, contour)
         buf = io.BytesIO()
         metadata = {"Date": None} if fmt in ("svg", "pdf") else None
         fig.savefig(buf, format=fmt, metadata=metadata)
@@ -677,6 +692,7 @@ def plot_bytes(objective: Objective, trajectories: Sequence[Trajectory], fmt: st
     return buf.getvalue()
 
 
-__all__ = ["Adam", "Config", "DEFAULTS", "Objective", "OPTIMIZERS", "RMSprop", "SGD", "Step",
-           "TORCH_LR", "Trajectory", "batches", "configure", "contour_grid", "descend", "plot",
-           "plot_bytes", "run", "summary", "table"]
+__all__ = ["Adam", "Config", "DEFAULTS", "Objective", "OPTIMIZERS", "REPORT_GRID",
+           "REPORT_STEPS", "RMSprop", "Recorded", "SGD", "Step", "TORCH_LR", "Trajectory",
+           "batches", "configure", "contour_grid", "contour_of", "descend", "plot",
+           "plot_bytes", "record", "run", "summary"]

@@ -3,7 +3,8 @@
 This is the library behind every command; it computes, the tables and reports only present.
 `run_case` runs every method on one case and records, on request, the `Trace` views draw;
 `judge` gives each case a `Verdict` (pass, fail, unverified); `run_library` runs a whole
-library with the symbolic method on every core at once.
+library with the symbolic method on every core at once.  With `record`, a case with parameters
+and a loss also gets its descent recorded (compare.descent.record) for the report.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from .cases import DEFAULT_ABS_TOL, DEFAULT_REL_TOL, Case, Library
 from .counting import Shape, shape
@@ -23,6 +24,9 @@ from .limits import DEFAULT_LIMITS, Limits
 from .methods import METHODS, numeric
 from .tangent import one_sided
 from .result import DOMAIN, HAS_GRADIENT, NONFINITE, OK, OVERFLOW, Result
+
+if TYPE_CHECKING:
+    from .descent import Recorded
 
 # Statuses saying a method found the function or its derivative undefined at the point.
 FAILED_AT_POINT = (DOMAIN, OVERFLOW, NONFINITE)
@@ -86,6 +90,9 @@ class CaseRun:
     verdict: Verdict = Verdict.PASS
     unverified_reason: str = ""
     trace: Optional[Trace] = None                      # with run_case(..., record=True)
+    # The report's descent (compare.descent.Recorded), recorded with the trace for a case with
+    # parameters and a loss.
+    descent: Optional["Recorded"] = None
 
     @property
     def passed(self) -> bool:
@@ -141,6 +148,10 @@ def run_case(case: Case, methods: Sequence[str] = tuple(METHODS),
         run.one_sided = one_sided(graph, fw.values, fw.live, fw.kinks, wrt)
     if record:
         run.trace = _trace(graph, fw, wrt)
+        if case.loss is not None and case.parameters:
+            from .descent import record as record_descent
+
+            run.descent = record_descent(case, limits=limits)
     judge(run)
     return run
 

@@ -320,6 +320,27 @@ def _sqrt_tangent(a: float, b: Optional[float], ta: float, tb: float) -> float:
     return math.nan  # sqrt is not defined to the left of 0
 
 
+def _sech2(a: float, b: Optional[float], out: float) -> float:
+    """tanh'(a) = 1 − tanh²(a), computed as 4t/(1 + t)² with t = e^(−2|a|).
+
+    1 − out² loses the digits tanh rounds away: near saturation a last-bit difference in
+    tanh(a) becomes a relative error of ulp/(1 − out²) (1e-8 at |a| = 9), and from |a| ≈ 19
+    on tanh(a) rounds to ±1 and 1 − out² is 0 where the slope is not.  This form is accurate to
+    a few units in the last place at every a and never overflows (t underflows to 0 instead),
+    so the scalar and batched (numpy) engines agree to that too; `partial_formulas` keeps the
+    lecture's 1 − tanh(a)^2, which a test checks against it.
+    """
+    t = math.exp(-2.0 * abs(a))
+    return 4.0 * t / ((1.0 + t) * (1.0 + t))
+
+
+def _sigmoid_slope(a: float, b: Optional[float], out: float) -> float:
+    """σ'(a) = σ(a)(1 − σ(a)), computed as z/(1 + z)² with z = e^(−|a|), for the reason
+    `_sech2` gives: 1 − out cancels as σ(a) nears 1."""
+    z = math.exp(-abs(a))
+    return z / ((1.0 + z) * (1.0 + z))
+
+
 def _max_ab(a: float, b: float) -> float:
     return a if a >= b else b
 
@@ -345,6 +366,16 @@ def _np_sigmoid(np: Any, a: Any, b: Any = None) -> Any:
     # The scalar entry's stable form on both sides: exp of -|a| only.
     z = np.exp(-np.abs(a))
     return np.where(a >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def _np_sech2(np: Any, a: Any, b: Any, out: Any) -> Any:
+    t = np.exp(-2.0 * np.abs(a))        # the scalar `_sech2`, on arrays
+    return 4.0 * t / ((1.0 + t) * (1.0 + t))
+
+
+def _np_sigmoid_slope(np: Any, a: Any, b: Any, out: Any) -> Any:
+    z = np.exp(-np.abs(a))              # the scalar `_sigmoid_slope`, on arrays
+    return z / ((1.0 + z) * (1.0 + z))
 
 
 def _np_pow(np: Any, a: Any, b: Any) -> Any:
@@ -456,13 +487,13 @@ TAN = _declare(Primitive(
     "tan", 1, math.tan, (lambda a, b, o: 1.0 + o * o,), ("1 + tan(a)^2",), "tan",
     batched=BatchedRule(lambda np, a, b: np.tan(a), (lambda np, a, b, o: 1.0 + o * o,))))
 TANH = _declare(Primitive(
-    "tanh", 1, math.tanh, (lambda a, b, o: 1.0 - o * o,), ("1 - tanh(a)^2",), "tanh",
-    batched=BatchedRule(lambda np, a, b: np.tanh(a), (lambda np, a, b, o: 1.0 - o * o,))))
+    "tanh", 1, math.tanh, (_sech2,), ("1 - tanh(a)^2",), "tanh",
+    batched=BatchedRule(lambda np, a, b: np.tanh(a), (_np_sech2,))))
 SIGMOID = _declare(Primitive(
-    "sigmoid", 1, _sigmoid, (lambda a, b, o: o * (1.0 - o),),
+    "sigmoid", 1, _sigmoid, (_sigmoid_slope,),
     ("sigmoid(a)*(1 - sigmoid(a))",),
     lambda sp, a: 1 / (1 + sp.exp(-a)), math_symbol="σ",
-    batched=BatchedRule(_np_sigmoid, (lambda np, a, b, o: o * (1.0 - o),))))
+    batched=BatchedRule(_np_sigmoid, (_np_sigmoid_slope,))))
 RELU = _declare(Primitive(
     "relu", 1, lambda a: a if a > 0 else 0.0, (lambda a, b, o: 1.0 if a > 0 else 0.0,), (),
     lambda sp, a: sp.Max(a, 0),

@@ -241,7 +241,7 @@ def render_case(cr: CaseRun, gradients: pd.DataFrame, costs: pd.DataFrame,
         lines += ["## Check failed", ""] + [f"- {md_cell(p)}" for p in cr.problems] + [""]
     elif cr.unverified_reason:
         lines += ["## Not verified", "", f"- {md_cell(cr.unverified_reason)}", ""]
-    if case.loss is not None:
+    if cr.descent is not None:
         lines += ["## Gradient descent", "",
                   f"The optimizers on this case's loss: [descent/{case.name}.md]"
                   f"(../descent/{case.name}.md).", ""]
@@ -249,15 +249,12 @@ def render_case(cr: CaseRun, gradients: pd.DataFrame, costs: pd.DataFrame,
     return "\n".join(lines)
 
 
-DESCENT_STEPS = 100      # updates per optimizer on a report's descent page
-DESCENT_GRID = 80        # contour grid of the report's plot (the command draws finer ones)
-
-
-def render_descent(cr: CaseRun, objective, trajectories) -> str:
-    """A case's descent page, from compare.descent's trajectories (nothing recomputed)."""
+def render_descent(cr: CaseRun) -> str:
+    """A case's descent page, from the trajectories the engine recorded (nothing computed)."""
     from .descent import summary
 
     case = cr.case
+    objective, trajectories = cr.descent.objective, cr.descent.trajectories
     params = objective.parameters
     lines = [f"# Gradient descent: {md_cell(case.title or case.name)}", "",
              f"case `{case.name}` · [the case's page](../cases/{case.name}.md)", "",
@@ -269,7 +266,7 @@ def render_descent(cr: CaseRun, objective, trajectories) -> str:
              + "; the data stay fixed.", ""]
     columns = list(case.data[0])
     lines += [md_table([[r[c] for c in columns] for r in case.data], columns), ""]
-    lines += [f"Every optimizer runs {DESCENT_STEPS} updates with torch.optim's settings and "
+    lines += [f"Every optimizer runs {cr.descent.steps} updates with torch.optim's settings and "
               f"the case's learning rate; every gradient comes from backprop, and the operations "
               f"are backprop's counted operations summed over the steps (SGD differentiates one "
               f"row per step, the others every row). Run `gradcompare descend {case.name}` to "
@@ -383,13 +380,13 @@ def write_report(run: Run, out: Path, handout_tag: Optional[str] = "lecture",
     handouts = {f"handouts/{name}": text for name, text in made.items()}
     descents: dict[str, "str | bytes"] = {}
     for cr in run.runs:
-        if cr.case.loss is not None and cr.case.parameters:
-            from .descent import plot_bytes, run as descend
+        if cr.descent is not None:
+            from .descent import plot_bytes
 
-            objective, trajectories = descend(cr.case, steps=DESCENT_STEPS)
-            descents[f"descent/{cr.case.name}.md"] = render_descent(cr, objective, trajectories)
-            descents[f"descent/{cr.case.name}.svg"] = plot_bytes(objective, trajectories,
-                                                                 size=DESCENT_GRID)
+            d = cr.descent
+            descents[f"descent/{cr.case.name}.md"] = render_descent(cr)
+            descents[f"descent/{cr.case.name}.svg"] = plot_bytes(d.objective, d.trajectories,
+                                                                 contour=d.contour)
     files: dict[str, "str | bytes"] = {
         "README.md": render_index(run, sorted(handouts),
                                   sorted(cr.case.name for cr in run.runs

@@ -18,7 +18,7 @@ import json
 import math
 import re
 import sys
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional, Sequence
 
 import pandas as pd
 
@@ -288,3 +288,19 @@ def render(df: pd.DataFrame, fmt: str) -> str:
     with pd.option_context("display.max_rows", None, "display.max_columns", None,
                            "display.width", 200, "display.max_colwidth", 40):
         return shown.to_string(index=False) + "\n"
+
+
+def descent_table(trajectories: Sequence[Any]) -> pd.DataFrame:
+    """The tidy trajectory table of compare.descent's runs: one row per (optimizer, step)."""
+    params = trajectories[0].parameters if trajectories else []
+    records = []
+    for tr in trajectories:
+        for s in tr.steps:
+            rec: dict[str, Any] = {"optimizer": tr.optimizer, "step": s.step}
+            rec.update({p: s.theta.get(p) for p in params})
+            rec.update({"loss": s.loss, "grad_norm": s.grad_norm, "operations": s.operations,
+                        "status": s.status, "note": s.note})
+            records.append(rec)
+    columns = ["optimizer", "step", *params, "loss", "grad_norm", "operations", "status",
+               "note"]
+    return tidy_frame(records, columns, ("step", "operations"))   # counts of any size, exact

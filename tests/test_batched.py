@@ -7,8 +7,10 @@ trouble at some points is reported for those points only, worded as the scalar e
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,7 @@ from compare import batched
 from compare.cases import load_library
 from compare.forward import forward
 from compare.methods.backprop import differentiate
-from compare.primitives import PRIMITIVES
+from compare.primitives import OPS, PRIMITIVES
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, 3.0, -3.0, 1.5, -2.5, 1e-300, -1e-300,
@@ -90,40 +92,100 @@ def _domain_points(case, n, rng):
 
 
 BUNDLED = load_library(ROOT / "cases").cases
+# The primitives whose scalar entries call the C library's elementary functions (math.exp,
+# math.tanh, x ** y, ...) and whose batched entries call numpy's: numpy's own vectorized
+# versions round differently from the C library's at some arguments (measured here with numpy
+# 2.4: exp at 4.6 %, tanh at 20 %, power at 5 % of random arguments; one unit in the last
+# place each time).  sqrt and the arithmetic are correctly rounded in both.
+ELEMENTARY = ("pow", "exp", "log", "sin", "cos", "tan", "tanh", "sigmoid")
+
+
+def _elementwise(fn, nudge):
+    """An elementary primitive's scalar entry `fn` run point by point on arrays, its results
+    moved one unit in the last place towards `nudge` (±inf) unless it is 0: the batched engine
+    with the C library's functions."""
+    def rule(np_, *args):
+        arrays = np.broadcast_arrays(*[np.nan if x is None else x for x in args])
+        scalar_args = [None if x is None else 0 for x in args]
+        out = np.empty(arrays[0].shape)
+        for k in np.ndindex(out.shape):
+            call = [None if s is None else float(a[k]) for s, a in zip(scalar_args, arrays)]
+            out[k] = _scalar(lambda: fn(*call[:1]) if len(call) == 1 else fn(*call))
+        out = np.nextafter(out, nudge) if nudge else out
+        return out if out.ndim else float(out)
+    return rule
+
+
+@contextlib.contextmanager
+def _scalar_elementary_functions(nudge=0.0):
+    """compare.batched with every elementary primitive computed by its scalar entry."""
+    saved = list(batched._EVALUATE), list(batched._PARTIALS)
+    for name in ELEMENTARY:
+        prim = PRIMITIVES[name]
+        code = OPS.index(prim)
+        evaluate = prim.evaluate if prim.arity == 2 else (lambda f: lambda a, b: f(a))(
+            prim.evaluate)
+        batched._EVALUATE[code] = _elementwise(evaluate, nudge)
+        batched._PARTIALS[code] = tuple(_elementwise(d, nudge) for d in prim.partials)
+    try:
+        yield
+    finally:
+        batched._EVALUATE[:], batched._PARTIALS[:] = saved
+
+
+def _quantities(batch, k, case):
+    return [batch.value[k]] + [batch.gradient[v][k] for v in case.wrt]
 
 
 @pytest.mark.parametrize("case", BUNDLED, ids=[c.name for c in BUNDLED])
 def test_batched_agrees_with_the_scalar_engine_on_every_bundled_case(case):
-    """1e-12 relative, except at the few points where float64 cannot hold the answer that well.
+    """1,000 random points in the case's domain, every one of them checked twice.
 
-    numpy's exp and tanh differ from the C library's in the last bits (numpy's are vectorized
-    approximations a few units in the last place apart), and a formula like 1 − tanh² near
-    saturation multiplies that difference by its condition number: the scalar engine is then
-    itself 1e-13 … 1e-10 away from the exact value, on one side or the other.  Every miss is
-    therefore judged against SymPy's exact derivative (the batched answer within 1e-6 of it),
-    and misses must stay below 5 % of the points, so a wrong batched rule cannot hide.
+    1. The batched engine is the scalar engine's computation: given the same elementary
+       functions (the scalar entries', i.e. the C library's), it gives the scalar engine's
+       value and gradient bit for bit at every point: same partials, same edges, same order.
+    2. With numpy's elementary functions (what it runs), it agrees to 1e-12 relative at every
+       point where float64 can hold the answer to 1e-12 at all.  At a point where the case's
+       own arithmetic cancels (tanh written as (e^2n − 1)/(e^2n + 1) at n > 5, a sum of
+       nearly opposite terms), moving the elementary functions' results by one unit in the
+       last place (as two correct libraries may round them) moves the scalar engine's own
+       answer by more than 1e-12: such a point measures the case's conditioning, not the
+       batched engine.  A miss is accepted only at such a point, measured, and only within
+       4 times that one-unit sensitivity (measured: 1.0 on micrograd-video-neuron-exp, where
+       numpy's exp is one unit from the C library's; at most 2.5 on rnn-tanh-8's 8 tanh).  The table's own partials never cancel that way
+       (tanh' and σ' are computed from a, not from 1 − out², see compare.primitives).
     """
-    from compare.methods.symbolic import differentiate as exact
-
-    rng = np.random.default_rng(abs(hash(case.name)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(case.name.encode()))
     points = _domain_points(case, 1000, rng)
     columns = {v: np.array([p[v] for p, _ in points]) for v in case.graph.variables}
     got = batched.evaluate(case.graph, columns, case.wrt)
-    assert got.points == 1000 and bool(got.ok.all())
-    assert (got.status == 0).all()
-    conditioned = 0
-    for k, (point, r) in enumerate(points):
-        pairs = [("f", got.value[k], r.value)] + [
-            (v, got.gradient[v][k], r.gradient[v]) for v in case.wrt]
-        misses = [(name, b, s) for name, b, s in pairs if not _close(b, s)]
-        if not misses:
-            continue
-        conditioned += 1
-        ref = exact(case.graph, point, case.wrt)
-        for name, b, s in misses:
-            e = ref.value if name == "f" else ref.gradient[name]
-            assert abs(b - e) <= 1e-6 * abs(e), (case.name, k, name, b, s, e)
-    assert conditioned <= 50, f"{case.name}: {conditioned} points beyond 1e-12"
+    assert got.points == 1000 and (got.status == 0).all()
+    with _scalar_elementary_functions():
+        same = batched.evaluate(case.graph, columns, case.wrt)
+    misses = []
+    for k, (_, r) in enumerate(points):
+        scalar = [r.value] + [r.gradient[v] for v in case.wrt]
+        assert _quantities(same, k, case) == scalar, (case.name, k)
+        if not all(_close(b, s) for b, s in zip(_quantities(got, k, case), scalar)):
+            misses.append(k)
+    if not misses:
+        return
+    sub = {v: c[misses] for v, c in columns.items()}
+    with _scalar_elementary_functions():
+        base = batched.evaluate(case.graph, sub, case.wrt)
+    moved = []
+    for direction in (np.inf, -np.inf):
+        with _scalar_elementary_functions(nudge=direction):
+            moved.append(batched.evaluate(case.graph, sub, case.wrt))
+    for j, k in enumerate(misses):
+        scalar = _quantities(base, j, case)
+        up, down = (_quantities(m, j, case) for m in moved)
+        for b, s, u, d in zip(_quantities(got, k, case), scalar, up, down):
+            assert s != 0, (case.name, k, b)        # _close: only 0 agrees with 0
+            sensitivity = max(abs(u - s), abs(d - s)) / abs(s)
+            gap = abs(b - s) / abs(s)
+            assert gap <= 1e-12 or (sensitivity > 1e-12 and gap <= 4 * sensitivity), (
+                case.name, k, gap, sensitivity)
 
 
 def _close(batch, scalar):
@@ -200,3 +262,23 @@ def test_the_table_refuses_an_entry_without_a_batched_rule():
                 dataclasses.replace(sin, batched=BatchedRule(None, sin.batched.partials))):
         with pytest.raises(TableError, match="primitive 'sin': .*batched"):
             check_primitive(bad, {})
+
+
+@pytest.mark.parametrize("name, exact", [
+    ("tanh", lambda mp, a: 1 / mp.cosh(a) ** 2),
+    ("sigmoid", lambda mp, a: mp.exp(-a) / (1 + mp.exp(-a)) ** 2)])
+def test_saturating_slopes_keep_their_digits_in_both_entries(name, exact):
+    """tanh' and σ' near saturation: 1 − out² (or out·(1 − out)) would lose every digit there
+    (0 from |a| ≈ 19 for tanh); the table's form is accurate to a few units in the last place,
+    so the scalar and batched engines cannot drift apart through it."""
+    import mpmath
+
+    prim = PRIMITIVES[name]
+    points = [-300.0, -40.0, -19.5, -9.0, -1.0, 0.0, 0.3, 2.0, 9.0, 19.5, 40.0, 300.0]
+    with mpmath.workdps(40):
+        want = [float(exact(mpmath, mpmath.mpf(a))) for a in points]
+    arr = np.array(points)
+    got = prim.batched.partials[0](np, arr, None, prim.batched.evaluate(np, arr, None))
+    for a, w, b in zip(points, want, got):
+        s = prim.partials[0](a, None, prim.evaluate(a))
+        assert w > 0 and abs(s - w) <= 4e-16 * w and abs(b - w) <= 4e-16 * w, (a, w, s, b)

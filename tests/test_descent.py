@@ -156,7 +156,10 @@ def test_sgd_takes_one_row_at_a_time_from_a_seeded_shuffle():
     objective = descent.Objective(LINE)
     [config] = descent.configure(objective, ["sgd"], lr=0.05)
     tr = descent.descend(objective, config, steps=6, seed=7)
-    assert [s.rows for s in tr.steps[:-1]] == order[:6]
+    assert [s.rows for s in tr.steps] == order[:7]      # the last row: the next batch's
+    assert all(s.grad_norm is not None for s in tr.steps)
+    per_row = tr.steps[0].operations
+    assert [s.operations for s in tr.steps] == [per_row * k for k in range(1, 8)]
     want = _reference("sgd", {"lr": 0.05}, steps=6, batches=order)
     got = [v for s in tr.steps[1:] for v in (s.theta["w"], s.theta["b"])]
     assert got == pytest.approx([float(x) for w in want for x in w], rel=1e-12)
@@ -217,6 +220,33 @@ def test_a_run_equals_torch_optim(name, ours, torch_name, theirs):
         opt.step()
         nxt = tr.steps[s.step + 1].theta
         assert [w.item(), b.item()] == pytest.approx([nxt["w"], nxt["b"]], rel=1e-12)
+
+
+@pytest.mark.parametrize("name, torch_name, theirs", [
+    ("gd", "SGD", {}), ("rmsprop", "RMSprop", {"centered": True}), ("adam", "Adam", {})])
+def test_binary_cross_entropy_runs_equal_torch_bceloss(name, torch_name, theirs):
+    """The lecture's neuron on its four rows: J is BCELoss of σ(θ0 + θ1·x) (f stays far from
+    0 and 1 here, where BCELoss's clamp of ln at −100 does not act)."""
+    torch = pytest.importorskip("torch")
+    case = LIBRARY["lecture-sigmoid-neuron-data"]
+    _, [tr] = descent.run(case, [name], steps=30, overrides={name: theirs})
+    theta = torch.tensor([case.at["theta0"], case.at["theta1"]], dtype=torch.float64,
+                         requires_grad=True)
+    opt = getattr(torch.optim, torch_name)([theta], lr=case.learning_rate, **theirs)
+    xs = torch.tensor([r["x"] for r in case.data], dtype=torch.float64)
+    ys = torch.tensor([r["y"] for r in case.data], dtype=torch.float64)
+    for s in tr.steps:
+        opt.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy(torch.sigmoid(theta[0] + theta[1] * xs),
+                                                        ys)
+        loss.backward()
+        assert theta.tolist() == pytest.approx([s.theta["theta0"], s.theta["theta1"]],
+                                               rel=1e-12)
+        assert loss.item() == pytest.approx(s.loss, rel=1e-12)
+        assert theta.grad.tolist() == pytest.approx(
+            [s.gradient["theta0"], s.gradient["theta1"]], rel=1e-12)
+        opt.step()
+    assert tr.status == "ok" and len(tr.steps) == 31
 
 
 # -- trouble --------------------------------------------------------------------------------
@@ -314,6 +344,35 @@ def test_the_contour_grid_is_the_objective_at_each_point():
     for i, j in [(0, 0), (123, 456), (499, 250)]:
         value = forward(objective.graph, {"w": xs[j], "b": ys[i]}).value
         assert z[i, j] == pytest.approx(value, rel=1e-12)
+
+
+def test_the_report_draws_the_descent_the_engine_recorded_and_computes_nothing(
+        tmp_path, monkeypatch):
+    from compare import batched
+    from compare.engine import Run, run_case
+    from compare.limits import DEFAULT_LIMITS
+    from compare.report import write_report
+
+    case = LIBRARY["lecture-sigmoid-neuron-data"]
+    cr = run_case(case, ("naive", "backprop"), record=True)
+    recorded = cr.descent
+    assert recorded.steps == descent.REPORT_STEPS
+    assert [tr.optimizer for tr in recorded.trajectories] == list(descent.OPTIMIZERS)
+    xs, ys, z = recorded.contour
+    assert z.shape == (descent.REPORT_GRID, descent.REPORT_GRID)
+    assert run_case(LINE, ("backprop",)).descent is None          # only when recording
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a view ran the engine")
+
+    for module, name in ((descent, "run"), (descent, "descend"), (descent, "contour_grid"),
+                         (batched, "evaluate")):
+        monkeypatch.setattr(module, name, refuse)
+    write_report(Run([cr], [], ["naive", "backprop"], DEFAULT_LIMITS), tmp_path, None)
+    page = (tmp_path / "descent" / f"{case.name}.md").read_text()
+    assert f"runs {descent.REPORT_STEPS} updates" in page
+    final = recorded.trajectories[-1].final
+    assert final.status in page and (tmp_path / "descent" / f"{case.name}.svg").stat().st_size
 
 
 def test_schema_accepts_the_new_fields_as_the_loader_does():

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import GradcompareError
+from ..fmt import plural
 from .common import (EXIT_INVALID, EXIT_OK, METHOD_NAMES, Progress, format_option,
                      load_selected, plot_format, print_errors)
 
@@ -89,7 +90,7 @@ def _settings(pairs: list[str]) -> dict[str, dict[str, object]]:
 
 def main(args: argparse.Namespace) -> int:
     from .. import descent
-    from ..tables import render
+    from ..tables import descent_table, render
 
     if args.steps < 1:
         raise GradcompareError(f"--steps must be at least 1, got {args.steps}")
@@ -118,7 +119,7 @@ def main(args: argparse.Namespace) -> int:
     objective, trajectories = descent.run(
         case, optimizers, args.steps, args.lr, args.batch, args.seed, args.method, parameters,
         _settings(args.settings), limits, progress=Progress("descend"))
-    df = descent.table(trajectories)
+    df = descent_table(trajectories)
     if args.format in ("csv", "json"):
         sys.stdout.write(render(df, args.format))
     else:
@@ -131,12 +132,13 @@ def main(args: argparse.Namespace) -> int:
             where = ", ".join(f"{p} = {v:.6g}" for p, v in s["theta"].items())
             ops = f", {s['operations']:,} operations" if s["operations"] is not None else ""
             loss = f"{s['loss']:.6g}" if s["loss"] is not None else "—"
-            line = f"{s['optimizer']}: {s['status']} after {s['steps']} steps, loss {loss} at " \
-                   f"{where}{ops}"
+            line = f"{s['optimizer']}: {s['status']} after {plural(s['steps'], 'step')}, " \
+                   f"loss {loss} at {where}{ops}"
             print(line + (f" ({s['note']})" if s["note"] else ""))
     if args.plot and fmt:
         from ..files import write_atomic
 
-        write_atomic(Path(args.plot), descent.plot_bytes(objective, trajectories, fmt))
+        contour = descent.contour_of(objective, trajectories)
+        write_atomic(Path(args.plot), descent.plot_bytes(objective, trajectories, fmt, contour))
         print(f"wrote {args.plot}", file=sys.stderr)
     return EXIT_OK
