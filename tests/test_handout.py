@@ -14,7 +14,7 @@ from compare import handout
 from compare.cases import load_library, load_text
 from compare.cli import build_parser, main
 from compare.cotangent import sweep
-from compare.engine import run_case
+from compare.engine import gradient_check, run_case
 from compare.errors import GradcompareError
 from compare.fmt import number_text
 from compare.forward import forward
@@ -58,6 +58,8 @@ COMMON_LINES = [
     "- ∂f/∂x = z",
     "- ∂f/∂z = x + y",
     '  n0(["x = 3<br/>∂f/∂x = 5"])',
+    "| f1 | x + y | 1 | 1 | 0 |",            # forward mode: the three sweeps' tangents
+    "| f2 | f1 · z | 5 | 5 | −1 |",
 ]
 SEPARATORS = {"en": {"sep": ", ", "dot": "."}, "vi": {"sep": "; ", "dot": ","}}
 PER_LANGUAGE = {
@@ -67,6 +69,8 @@ PER_LANGUAGE = {
         "## Step 3 — The chain rule, variable by variable",
         "## Backpropagation: copy, do not compute again",
         "## What was saved",
+        "## Forward mode: one forward sweep per variable",
+        "## Gradient check: the central difference",
         "## Gradient descent",
         "**Output: f = f2 = −5**",
         "**The gradient: ∇f = (∂f/∂x, ∂f/∂y, ∂f/∂z) = (5, 5, −1)**",
@@ -81,6 +85,9 @@ PER_LANGUAGE = {
         "is Step 3's ⟳ marks: 1, two operations each (2 operations).",
         "At the new point x = 2.5, y = −4.5, z = 5.1: f = −10.2 (before the step: −5).",
         '  n2["f1 = x + y<br/>value −1<br/>∂f/∂f1 = 5"]',
+        "| node | operation | sweep 1: ∂node/∂x | sweep 2: ∂node/∂y | sweep 3: ∂node/∂z |",
+        "| **forward mode, 3 sweeps** |  | 5 | 5 | 0 | **10** |  |",
+        "| **backpropagation, one sweep** |  | 4 | 4 | 0 | **8** |  |",
     ],
     "vi": [
         "## Bước 1 — Đồ thị tính toán",
@@ -88,6 +95,8 @@ PER_LANGUAGE = {
         "## Bước 3 — Áp dụng quy tắc chuỗi cho từng biến",
         "## Lan truyền ngược: chép lại, không tính lại",
         "## Tiết kiệm được bao nhiêu",
+        "## Chế độ thuận: mỗi biến một lượt lan truyền thuận",
+        "## Kiểm tra gradient bằng sai phân trung tâm",
         "## Hạ gradient",
         "**Đầu ra: f = f2 = −5**",
         "**Gradient: ∇f = (∂f/∂x; ∂f/∂y; ∂f/∂z) = (5; 5; −1)**",
@@ -102,6 +111,9 @@ PER_LANGUAGE = {
         "lệch này chính là 1 dấu ⟳ ở Bước 3, mỗi dấu ứng với hai phép tính (2 phép tính).",
         "Tại điểm mới x = 2,5; y = −4,5; z = 5,1: f = −10,2 (trước khi cập nhật: −5).",
         '  n2["f1 = x + y<br/>giá trị −1<br/>∂f/∂f1 = 5"]',
+        "| node | phép toán | lượt 1: ∂node/∂x | lượt 2: ∂node/∂y | lượt 3: ∂node/∂z |",
+        "| **chế độ thuận, 3 lượt** |  | 5 | 5 | 0 | **10** |  |",
+        "| **lan truyền ngược, một lượt** |  | 4 | 4 | 0 | **8** |  |",
     ],
 }
 
@@ -114,7 +126,7 @@ def test_lecture_example_numbers(runs, lang):
     for expected in common + PER_LANGUAGE[lang]:
         assert expected in lines, expected
     # The lecture's order: Step 1 graph, Step 2 forward, Step 3 the chain rule per variable,
-    # then backpropagation, the saving, descent.
+    # then backpropagation, the saving, forward mode, the gradient check, descent.
     headings = [line for line in lines if line.startswith("## ")]
     assert headings == [h for h in PER_LANGUAGE[lang] if h.startswith("## ")]
 
@@ -251,8 +263,9 @@ def test_exercise_has_blanks_and_a_separate_key(runs):
 def test_renders_to_html_with_tables_and_diagram(runs, lang):
     html = markdown.markdown(page(runs, "lecture-sum-times", lang),
                              extensions=["tables", "fenced_code"])
-    assert html.count("<table>") == 3              # forward, backprop, savings
-    assert html.count("<tr>") == 3 + 5 + 4
+    # forward pass, backprop, savings, forward mode's tangents and counts, gradient check
+    assert html.count("<table>") == 6
+    assert html.count("<tr>") == 3 + 5 + 4 + 6 + 6 + 4
     m = re.search(r'<code class="language-mermaid">(.*?)</code>', html, re.S)
     assert m, "the diagram block did not survive"
     assert m.group(1).startswith("flowchart LR") and "f1 = x + y&lt;br/&gt;" in m.group(1)
@@ -508,6 +521,8 @@ def test_exercise_gives_away_no_answer(bundled, name):
                                                       handout._WORKINGS.values()
                                                       for _, label in rows), "vi"))
     given |= {"1", "2"}     # the optimizers' steps t = 1, 2
+    # The gradient check's steps h are given: the student computes the estimate with them.
+    given |= numbers(" ".join(number_text(r.step, "vi") for r in gradient_check(cr)))
     leaked = (numbers(page) & numbers(key)) - given
     assert not leaked, leaked
     assert len(numbers(key) - given) > 5                     # the key does carry the answers
@@ -517,13 +532,15 @@ def test_exercise_gives_away_no_answer(bundled, name):
 def test_lecture_handouts_follow_the_lecture(bundled):
     for name in ("lecture-sum-times", "lecture-sum-times-steps"):
         for lang, order in (("en", ["Step 1", "Step 2", "Step 3", "Backpropagation",
-                                    "What was saved", "Gradient descent"]),
+                                    "What was saved", "Forward mode", "Gradient check",
+                                    "Gradient descent"]),
                             ("vi", ["Bước 1", "Bước 2", "Bước 3", "Lan truyền ngược",
-                                    "Tiết kiệm", "Hạ gradient"])):
+                                    "Tiết kiệm", "Chế độ thuận", "Kiểm tra gradient",
+                                    "Hạ gradient"])):
             text = render(bundled[name], lang)[0]
             headings = [line[3:] for line in text.splitlines() if line.startswith("## ")]
             assert [any(h.startswith(o) for h in headings[k:k + 1])
-                    for k, o in enumerate(order)] == [True] * 6, headings
+                    for k, o in enumerate(order)] == [True] * 8, headings
             assert "= −5**" in text                                     # Step 2: f = −5
             assert "**× ∂f2/∂f1\u00a0⟳**" in text                       # Step 3: recomputed
             assert "(5, 5, −1)" in text or "(5; 5; −1)" in text
