@@ -158,6 +158,118 @@ def test_sigmoid_exercise(runs):
     assert "0.30000000000000004" not in text
 
 
+# -- forward mode and the gradient check ---------------------------------------------------------
+def section(text, start):
+    """The lines of one `## ` section, from its heading to the next."""
+    lines = text.splitlines()
+    k = next(i for i, line in enumerate(lines) if line.startswith("## " + start))
+    end = next((i for i in range(k + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return lines[k:end]
+
+
+def table_rows(lines):
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines
+            if line.startswith("| ") and not line.startswith("|---")]
+
+
+def tables(lines):
+    """Each Markdown table of a section, as its rows of cells (the header first)."""
+    groups, current = [], []
+    for line in [*lines, ""]:
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            groups.append(table_rows(current))
+            current = []
+    return groups
+
+
+@pytest.mark.parametrize("name", ["lecture-sum-times", "lecture-sigmoid", "shared-square",
+                                  "neuron-30"])
+def test_forward_mode_section_is_the_forward_method(runs, name):
+    """One sweep per variable; the counts on the page are the forward method's and backprop's,
+    side by side; the output row of the tangent table is the gradient."""
+    cr = runs[name]
+    fwd, backprop = cr.results["forward"], cr.results["backprop"]
+    lines = section(page(runs, name), "Forward mode")
+    tangents, counts = tables(lines)
+    wrt = cr.case.wrt
+    shown = min(len(wrt), handout.MAX_SWEEP_COLUMNS)
+    assert len(tangents[0]) == 2 + shown                      # node, operation, one per sweep
+    out = tangents[-1]                                        # the output comes last
+    for k, v in enumerate(wrt[:shown]):
+        assert out[2 + k] == number_text(backprop.gradient[v], "en")
+    assert fwd.counts.passes == len(wrt)
+    n = fwd.counts
+    total = [r for r in counts if r[0].startswith("**forward mode, ")]
+    assert total == [[f"**forward mode, {len(wrt)} sweeps**", "",
+                      *[number_text(x, "en") for x in (n.derivatives, n.multiplications,
+                                                       n.additions)],
+                      f"**{number_text(n.total, 'en')}**", ""]]
+    b = backprop.counts
+    assert ["**backpropagation, one sweep**", "",
+            *[number_text(x, "en") for x in (b.derivatives, b.multiplications, b.additions)],
+            f"**{number_text(b.total, 'en')}**", ""] in counts
+    assert [r[0] for r in counts[1:1 + len(wrt)]] == [str(k) for k in range(1, len(wrt) + 1)]
+    if len(wrt) > shown:
+        assert (f"The table writes out the first {shown} sweeps; the other "
+                f"{len(wrt) - shown} are counted in the table below.") in lines
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_lecture_gradient_check_section(runs, lang):
+    """The central difference beside backprop's value, relative error and step: the engine's
+    gradient check, as the page writes numbers."""
+    cr = runs["lecture-sum-times"]
+    text = page(runs, "lecture-sum-times", lang)
+    lines = section(text, "Gradient check" if lang == "en" else "Kiểm tra gradient")
+    (_, *rows), = tables(lines)
+    checks = gradient_check(cr, against="backprop")
+    assert [r.exact_method for r in checks] == ["backprop"] * 3
+    yes = catalog(lang)["gc_yes"]
+    for row, r in zip(rows, checks, strict=True):
+        assert row == [r.variable, number_text(r.step, lang),
+                       number_text(r.numeric, lang, handout.PRECISE),
+                       number_text(cr.results["backprop"].gradient[r.variable], lang),
+                       number_text(r.rel_error, lang, 3), yes]
+        assert r.rel_error < 1e-9 and r.agrees
+    # The estimate is an approximation, and the page shows it as one (5.00000000002, not 5).
+    assert rows[0][2] != rows[0][3] and rows[0][2].startswith("5")
+
+
+def test_gradient_check_at_a_kink_shows_both_sides(bundled):
+    cr = bundled["kink-relu-of-product"]          # relu(x·y) at x·y = 0
+    for lang, yes in (("en", "yes, between the two sides"), ("vi", "có, nằm giữa hai phía")):
+        lines = section(render(cr, lang)[0], "Gradient check" if lang == "en"
+                        else "Kiểm tra gradient")
+        header, *rows = table_rows(lines)
+        assert len(header) == 8
+        checks = gradient_check(cr, against="backprop")
+        for row, r in zip(rows, checks, strict=True):
+            left, right = r.sides
+            assert row[3:5] == [number_text(left, lang, handout.PRECISE),
+                                number_text(right, lang, handout.PRECISE)]
+            assert row[-1] == yes and min(left, right) <= r.exact <= max(left, right)
+        assert any(r.sides[0] != r.sides[1] for r in checks)     # a real kink: sides differ
+    smooth = section(render(bundled["lecture-sum-times"], "en")[0], "Gradient check")
+    assert len(table_rows(smooth)[0]) == 6                       # no side columns without one
+
+
+def test_exercise_leaves_forward_mode_and_the_check_blank(runs):
+    text, key = render(runs["lecture-sum-times"], "en", exercise=True)
+    blank = handout.BLANK_MD
+    fm = section(text, "Forward mode")
+    assert "| x | variable | 1 | 0 | 0 |" in fm                  # the seeds are given
+    assert f"| f2 | f1 · z | {blank} | {blank} | {blank} |" in fm
+    assert f"| **forward mode, {blank} sweeps** |" in "\n".join(fm)
+    assert "| f2 | f1 · z | 5 | 5 | −1 |" in section(key, "Forward mode")
+    gc = table_rows(section(text, "Gradient check"))[1:]
+    steps = [number_text(r.step, "en") for r in gradient_check(runs["lecture-sum-times"])]
+    assert [row[1] for row in gc] == steps                        # the steps are given
+    assert all(row[2:] == [blank] * 4 for row in gc)
+    assert "5.00000000002" not in text and "5.00000000002" in key
+
+
 # -- the handout's walks are the engine's methods --------------------------------------------
 @pytest.mark.parametrize("name", ["lecture-sum-times", "lecture-sigmoid", "shared-square",
                                   "logistic-10", "neuron-30"])
