@@ -48,7 +48,7 @@ from typing import Iterator, Mapping, Optional, Sequence
 
 from .diagram import MAX_NODES, mermaid, node_names, operation_text
 from .cotangent import BackRow
-from .engine import CaseRun, trace_of
+from .engine import CaseRun, GradientCheck, gradient_check, trace_of
 from .errors import GradcompareError
 from .escape import md_cell, md_code
 from .fmt import localize, number_text, percent_text
@@ -56,6 +56,7 @@ from .formulas import display
 from .forward import forward
 from .graph import Graph
 from .methods.common import local
+from .methods.forward_mode import sweep_table
 from .primitives import OPS
 from .result import HAS_GRADIENT, OVER_BUDGET, Counts
 
@@ -655,8 +656,6 @@ def _section_forward_mode(c: _Ctx) -> list[str]:
     """Forward mode: one sweep per variable, each carrying ∂node/∂variable from the seed 1 up
     to the output (compare.methods.forward_mode.sweep_table, the forward method's own sweeps),
     then every sweep's counts beside backpropagation's one sweep."""
-    from .methods.forward_mode import sweep_table
-
     msg, graph, case = c.msg, c.graph, c.cr.case
     lines = [f"## {msg('fm_heading')}", ""]
     first = c.var(case.wrt[0]) if case.wrt else "x"
@@ -718,8 +717,6 @@ def _section_gradient_check(c: _Ctx) -> list[str]:
     """The gradient check: the central difference beside backpropagation's value, their
     relative error, the step, and at a kink the two one-sided differences
     (compare.engine.gradient_check, against backprop)."""
-    from .engine import gradient_check
-
     msg, case = c.msg, c.cr.case
     first = md_cell(c.var(case.wrt[0])) if case.wrt else "x"
     lines = [f"## {msg('gc_heading')}", "", msg("gc_intro", var=first), "",
@@ -739,8 +736,8 @@ def _section_gradient_check(c: _Ctx) -> list[str]:
         row = [md_cell(c.var(r.variable)), c.fmt(r.step),
                c.num(r.numeric) if c.exercise else number_text(r.numeric, c.lang, PRECISE),
                c.num(r.exact), c.num(r.rel_error) if c.exercise
-               else number_text(r.rel_error, c.lang, 3), c.num(None) if c.exercise
-               else _verdict(c, r)]
+               else number_text(r.rel_error, c.lang, 3),
+               BLANK_MD if c.exercise else _verdict(c, r)]
         if kink:
             left, right = r.sides if r.sides else (None, None)
             row[3:3] = [c.num(x) if c.exercise or x is None
@@ -755,7 +752,7 @@ def _section_gradient_check(c: _Ctx) -> list[str]:
     return lines
 
 
-def _verdict(c: _Ctx, r) -> str:
+def _verdict(c: _Ctx, r: GradientCheck) -> str:
     """Whether the estimate confirms backprop: to the step's tolerance, or at a kink, whether
     backprop's value lies between the one-sided differences."""
     if r.sides:
