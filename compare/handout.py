@@ -56,7 +56,7 @@ from .formulas import display
 from .forward import forward
 from .graph import Graph
 from .methods.common import local
-from .methods.forward_mode import sweep_table
+from .methods.forward_mode import SweepTable, sweep_table
 from .primitives import OPS
 from .result import HAS_GRADIENT, OVER_BUDGET, Counts
 
@@ -676,7 +676,7 @@ def _section_forward_mode(c: _Ctx) -> list[str]:
             continue
         i, tangent = item
         leaf = graph.is_leaf(i)
-        name = c.names.get(i, graph.describe(i))
+        name = c.names.get(i) or graph.describe(i)
         op = msg("col_variable") if leaf else operation_text(graph, i, c.names)
         rows.append([md_cell(name), md_cell(op),
                      *[c.num(tangent[v], hide=not leaf) for v in shown]])
@@ -684,9 +684,16 @@ def _section_forward_mode(c: _Ctx) -> list[str]:
     if len(table.swept) > len(shown):
         lines += [msg("fm_more_columns", shown=c.fmt(len(shown)),
                       n=c.fmt(len(table.swept) - len(shown))), ""]
-    out_row = dict(zip(table.rows, table.tangents)).get(graph.output, {})
+    return lines + _sweep_counts(c, table)
+
+
+def _sweep_counts(c: _Ctx, table: SweepTable) -> list[str]:
+    """Every sweep's counts and the partial derivative it gives, their total, and
+    backpropagation's one sweep beside them."""
+    msg, case = c.msg, c.cr.case
+    out_row = dict(zip(table.rows, table.tangents)).get(c.graph.output, {})
     count_rows = []
-    for k, v in enumerate(case.wrt, 1):
+    for v in case.wrt:
         d, m, a = table.counts.get(v, (0, 0, 0))
         if v not in table.swept:
             count_rows.append([msg("fm_no_sweep"), md_cell(c.var(v)), "—", "—", "—", "—",
@@ -704,9 +711,9 @@ def _section_forward_mode(c: _Ctx) -> list[str]:
         count_rows.append([f"**{msg('fm_backprop_row')}**", "", c.count(backprop.derivatives),
                            c.count(backprop.multiplications), c.count(backprop.additions),
                            f"**{c.count(backprop.total)}**", ""])
-    lines += [_table([msg("fm_col_sweep_number"), msg("col_variable"), msg("col_derivatives"),
-                      msg("col_multiplications"), msg("col_additions"), msg("col_total"),
-                      msg("col_gradient")], count_rows, msg("fold_rows")), ""]
+    lines = [_table([msg("fm_col_sweep_number"), msg("col_variable"), msg("col_derivatives"),
+                     msg("col_multiplications"), msg("col_additions"), msg("col_total"),
+                     msg("col_gradient")], count_rows, msg("fold_rows")), ""]
     if backprop is not None:
         lines += [msg("fm_compare", sweeps=c.count(sweeps), total=c.count(d + m + a),
                       backprop=c.count(backprop.total)), ""]
