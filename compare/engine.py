@@ -272,13 +272,17 @@ class GradientCheck:
     between: Optional[bool] = None
 
 
-def gradient_check(run: CaseRun) -> list[GradientCheck]:
+def gradient_check(run: CaseRun, against: Optional[str] = None) -> list[GradientCheck]:
     """The gradient check of a case: the run's numeric result (computed now when the run did
-    not include the numeric method) against the run's exact reference."""
+    not include the numeric method) against the run's exact reference, or against the exact
+    method `against` when the run has its gradient (a handout checks backprop's, the method
+    students write themselves)."""
     case = run.case
     num = run.results.get(numeric.NAME) or METHODS[numeric.NAME](
         case.graph, case.at, case.wrt, DEFAULT_LIMITS)
-    ref = run.results.get(run.reference) if run.reference != numeric.NAME else None
+    chosen = run.results.get(against) if against and against != numeric.NAME else None
+    exact = against if chosen is not None and chosen.status in HAS_GRADIENT else run.reference
+    ref = run.results.get(exact) if exact != numeric.NAME else None
     details = num.numeric
     rows = []
     for v in case.wrt:
@@ -286,7 +290,7 @@ def gradient_check(run: CaseRun) -> list[GradientCheck]:
         g = ref.gradient.get(v) if ref is not None else None
         sides = details.sides.get(v) if details else None
         rows.append(GradientCheck(
-            v, a, g, run.reference if ref is not None else "", numeric.relative_error(a, g),
+            v, a, g, exact if ref is not None else "", numeric.relative_error(a, g),
             details.step.get(v) if details else None,
             details.tolerance.get(v) if details else None,
             None if (g is None or a is None or sides) else numeric.agrees(num, v, g),

@@ -10,7 +10,12 @@ A handout walks through what the lecture does on the board, in its order, with t
 4. backpropagation, the improved way: one row per edge in reverse topological order, from the
    seed 1; where one gradient is copied to several children, and where gradients add;
 5. what was saved: both ways' operation counts, how they grow, SymPy's derivative and its size;
-6. gradient descent on the case's loss (moving its parameters only), or on f itself.
+6. forward mode, the other way round: one sweep per variable carrying ∂node/∂variable up from
+   the seed 1 (a table of tangents, one column per sweep), its counts beside backprop's one
+   sweep;
+7. the gradient check: the central difference beside backprop's value, their relative error,
+   the step, and at a kink the two one-sided differences;
+8. gradient descent on the case's loss (moving its parameters only), or on f itself.
 
 Rendering only: the counts, the final gradient and SymPy's answer come from the engine's CaseRun,
 and node values, node gradients and the per-edge rows of the backprop table from the Trace the
@@ -19,7 +24,8 @@ compare.cotangent, that backprop runs (pinned by tests: same gradient, as many r
 local-derivative count).  The naive walk enumerates paths in the naive method's own order and
 is cut after a few paths per variable; the rest is summarized with compare.counting's exact
 per-variable path counts.  The descent section evaluates f at the new point θ − α∇f, the one
-value no method has computed.
+value no method has computed.  The forward-mode table is compare.methods.forward_mode's
+sweep_table (the forward method's sweeps), the gradient check compare.engine.gradient_check.
 
 Text is for students: all of it comes from one message catalog per language,
 compare/locale/<lang>.json; numbers are written the language's way (compare.fmt.localize: one
@@ -42,7 +48,7 @@ from typing import Iterator, Mapping, Optional, Sequence
 
 from .diagram import MAX_NODES, mermaid, node_names, operation_text
 from .cotangent import BackRow
-from .engine import CaseRun, trace_of
+from .engine import CaseRun, GradientCheck, gradient_check, trace_of
 from .errors import GradcompareError
 from .escape import md_cell, md_code
 from .fmt import localize, number_text, percent_text
@@ -50,6 +56,7 @@ from .formulas import display
 from .forward import forward
 from .graph import Graph
 from .methods.common import local
+from .methods.forward_mode import SweepTable, sweep_table
 from .primitives import OPS
 from .result import HAS_GRADIENT, OVER_BUDGET, Counts
 
@@ -641,6 +648,126 @@ def _section_sympy(c: _Ctx) -> list[str]:
     return lines
 
 
+MAX_SWEEP_COLUMNS = 6   # forward-mode sweeps written out as tangent columns; all are counted
+PRECISE = 12            # significant digits of a finite-difference estimate: its error shows
+
+
+def _section_forward_mode(c: _Ctx) -> list[str]:
+    """Forward mode: one sweep per variable, each carrying ∂node/∂variable from the seed 1 up
+    to the output (compare.methods.forward_mode.sweep_table, the forward method's own sweeps),
+    then every sweep's counts beside backpropagation's one sweep."""
+    msg, graph, case = c.msg, c.graph, c.cr.case
+    lines = [f"## {msg('fm_heading')}", ""]
+    first = c.var(case.wrt[0]) if case.wrt else "x"
+    lines += [msg("fm_intro", var=md_cell(first)), "", msg("fm_counting"), ""]
+    table = sweep_table(graph, case.at, case.wrt)
+    if table.note or not table.swept:
+        return lines + [msg("fm_failed"), ""]
+    shown = table.swept[:MAX_SWEEP_COLUMNS]
+    if c.exercise:
+        lines += [msg("fm_exercise"), ""]
+    headers = [msg("col_node"), msg("col_operation")] + [
+        msg("fm_col_sweep", k=c.fmt(k), d=md_cell(_d("node", c.var(v))))
+        for k, v in enumerate(shown, 1)]
+    rows = []
+    for item in _folded(list(zip(table.rows, table.tangents))):
+        if item is None:
+            rows.append(_fold_row(c, len(table.rows), len(headers)))
+            continue
+        i, tangent = item
+        leaf = graph.is_leaf(i)
+        name = c.names.get(i) or graph.describe(i)
+        op = msg("col_variable") if leaf else operation_text(graph, i, c.names)
+        rows.append([md_cell(name), md_cell(op),
+                     *[c.num(tangent[v], hide=not leaf) for v in shown]])
+    lines += [_table(headers, rows), ""]
+    if len(table.swept) > len(shown):
+        lines += [msg("fm_more_columns", shown=c.fmt(len(shown)),
+                      n=c.fmt(len(table.swept) - len(shown))), ""]
+    return lines + _sweep_counts(c, table)
+
+
+def _sweep_counts(c: _Ctx, table: SweepTable) -> list[str]:
+    """Every sweep's counts and the partial derivative it gives, their total, and
+    backpropagation's one sweep beside them."""
+    msg, case = c.msg, c.cr.case
+    out_row = dict(zip(table.rows, table.tangents)).get(c.graph.output, {})
+    count_rows = []
+    for v in case.wrt:
+        d, m, a = table.counts.get(v, (0, 0, 0))
+        if v not in table.swept:
+            count_rows.append([msg("fm_no_sweep"), md_cell(c.var(v)), "—", "—", "—", "—",
+                               md_cell(f"{_d('f', c.var(v))} = 0")])
+            continue
+        count_rows.append([c.fmt(table.swept.index(v) + 1), md_cell(c.var(v)), c.count(d),
+                           c.count(m), c.count(a), c.count(d + m + a),
+                           md_cell(f"{_d('f', c.var(v))} = ") + c.num(out_row.get(v))])
+    d, m, a = table.total()
+    sweeps = len(table.swept)
+    count_rows.append([f"**{msg('fm_total_row', n=c.count(sweeps))}**", "", c.count(d),
+                       c.count(m), c.count(a), f"**{c.count(d + m + a)}**", ""])
+    backprop = c.cr.results["backprop"].counts
+    if backprop is not None:
+        count_rows.append([f"**{msg('fm_backprop_row')}**", "", c.count(backprop.derivatives),
+                           c.count(backprop.multiplications), c.count(backprop.additions),
+                           f"**{c.count(backprop.total)}**", ""])
+    lines = [_table([msg("fm_col_sweep_number"), msg("col_variable"), msg("col_derivatives"),
+                     msg("col_multiplications"), msg("col_additions"), msg("col_total"),
+                     msg("col_gradient")], count_rows, msg("fold_rows")), ""]
+    if backprop is not None:
+        lines += [msg("fm_compare", sweeps=c.count(sweeps), total=c.count(d + m + a),
+                      backprop=c.count(backprop.total)), ""]
+    return lines
+
+
+def _section_gradient_check(c: _Ctx) -> list[str]:
+    """The gradient check: the central difference beside backpropagation's value, their
+    relative error, the step, and at a kink the two one-sided differences
+    (compare.engine.gradient_check, against backprop)."""
+    msg, case = c.msg, c.cr.case
+    first = md_cell(c.var(case.wrt[0])) if case.wrt else "x"
+    lines = [f"## {msg('gc_heading')}", "", msg("gc_intro", var=first), "",
+             msg("gc_step", var=first), ""]
+    checks = gradient_check(c.cr, against="backprop")
+    kink = any(r.sides for r in checks)
+    if kink:
+        lines += [msg("gc_kink", var=first), ""]
+    if c.exercise:
+        lines += [msg("gc_exercise"), ""]
+    headers = [msg("col_variable"), msg("gc_col_step"), msg("gc_col_estimate"),
+               msg("method_backprop"), msg("gc_col_relative"), msg("gc_col_verdict")]
+    if kink:
+        headers[3:3] = [msg("gc_col_left"), msg("gc_col_right")]
+    rows = []
+    for r in checks:
+        row = [md_cell(c.var(r.variable)), c.fmt(r.step),
+               c.num(r.numeric) if c.exercise else number_text(r.numeric, c.lang, PRECISE),
+               c.num(r.exact), c.num(r.rel_error) if c.exercise
+               else number_text(r.rel_error, c.lang, 3),
+               BLANK_MD if c.exercise else _verdict(c, r)]
+        if kink:
+            left, right = r.sides if r.sides else (None, None)
+            row[3:3] = [c.num(x) if c.exercise or x is None
+                        else number_text(x, c.lang, PRECISE) for x in (left, right)]
+        rows.append(row)
+    lines += [_table(headers, rows, msg("fold_rows")), ""]
+    missing = [r.variable for r in checks if r.numeric is None]
+    if missing:
+        lines += [msg("gc_none", names=", ".join(md_cell(c.var(v)) for v in missing)), ""]
+    if not c.exercise:
+        lines += [msg("gc_verdict_note"), ""]
+    return lines
+
+
+def _verdict(c: _Ctx, r: GradientCheck) -> str:
+    """Whether the estimate confirms backprop: to the step's tolerance, or at a kink, whether
+    backprop's value lies between the one-sided differences."""
+    if r.sides:
+        return "—" if r.between is None else c.msg("gc_between" if r.between
+                                                    else "gc_not_between")
+    return "—" if r.agrees is None else c.msg("gc_yes" if r.agrees else "gc_no")
+
+
 def _section_descent(c: _Ctx) -> list[str]:
     """θ ← θ − α·∇θJ: on the case's loss when it has one (moving only the parameters), else on
     the function itself, saying so; at a stationary point, that there is no step."""
@@ -823,7 +950,8 @@ def _context(cr: CaseRun, lang: str, exercise: bool, lr: Optional[float]) -> _Ct
 
 def _body(c: _Ctx) -> list[str]:
     return (_section_graph(c) + _section_forward(c) + _section_naive(c) + _section_backprop(c)
-            + _section_saved(c) + _section_descent(c))
+            + _section_saved(c) + _section_forward_mode(c) + _section_gradient_check(c)
+            + _section_descent(c))
 
 
 def render(cr: CaseRun, lang: str = "en", exercise: bool = False,

@@ -14,7 +14,7 @@ from compare import handout
 from compare.cases import load_library, load_text
 from compare.cli import build_parser, main
 from compare.cotangent import sweep
-from compare.engine import run_case
+from compare.engine import gradient_check, run_case
 from compare.errors import GradcompareError
 from compare.fmt import number_text
 from compare.forward import forward
@@ -58,6 +58,8 @@ COMMON_LINES = [
     "- ∂f/∂x = z",
     "- ∂f/∂z = x + y",
     '  n0(["x = 3<br/>∂f/∂x = 5"])',
+    "| f1 | x + y | 1 | 1 | 0 |",            # forward mode: the three sweeps' tangents
+    "| f2 | f1 · z | 5 | 5 | −1 |",
 ]
 SEPARATORS = {"en": {"sep": ", ", "dot": "."}, "vi": {"sep": "; ", "dot": ","}}
 PER_LANGUAGE = {
@@ -67,6 +69,8 @@ PER_LANGUAGE = {
         "## Step 3 — The chain rule, variable by variable",
         "## Backpropagation: copy, do not compute again",
         "## What was saved",
+        "## Forward mode: one forward sweep per variable",
+        "## Gradient check: the central difference",
         "## Gradient descent",
         "**Output: f = f2 = −5**",
         "**The gradient: ∇f = (∂f/∂x, ∂f/∂y, ∂f/∂z) = (5, 5, −1)**",
@@ -81,6 +85,9 @@ PER_LANGUAGE = {
         "is Step 3's ⟳ marks: 1, two operations each (2 operations).",
         "At the new point x = 2.5, y = −4.5, z = 5.1: f = −10.2 (before the step: −5).",
         '  n2["f1 = x + y<br/>value −1<br/>∂f/∂f1 = 5"]',
+        "| node | operation | sweep 1: ∂node/∂x | sweep 2: ∂node/∂y | sweep 3: ∂node/∂z |",
+        "| **forward mode, 3 sweeps** |  | 5 | 5 | 0 | **10** |  |",
+        "| **backpropagation, one sweep** |  | 4 | 4 | 0 | **8** |  |",
     ],
     "vi": [
         "## Bước 1 — Đồ thị tính toán",
@@ -88,6 +95,8 @@ PER_LANGUAGE = {
         "## Bước 3 — Áp dụng quy tắc chuỗi cho từng biến",
         "## Lan truyền ngược: chép lại, không tính lại",
         "## Tiết kiệm được bao nhiêu",
+        "## Chế độ thuận: mỗi biến một lượt lan truyền thuận",
+        "## Kiểm tra gradient bằng sai phân trung tâm",
         "## Hạ gradient",
         "**Đầu ra: f = f2 = −5**",
         "**Gradient: ∇f = (∂f/∂x; ∂f/∂y; ∂f/∂z) = (5; 5; −1)**",
@@ -102,6 +111,9 @@ PER_LANGUAGE = {
         "lệch này chính là 1 dấu ⟳ ở Bước 3, mỗi dấu ứng với hai phép tính (2 phép tính).",
         "Tại điểm mới x = 2,5; y = −4,5; z = 5,1: f = −10,2 (trước khi cập nhật: −5).",
         '  n2["f1 = x + y<br/>giá trị −1<br/>∂f/∂f1 = 5"]',
+        "| node | phép toán | lượt 1: ∂node/∂x | lượt 2: ∂node/∂y | lượt 3: ∂node/∂z |",
+        "| **chế độ thuận, 3 lượt** |  | 5 | 5 | 0 | **10** |  |",
+        "| **lan truyền ngược, một lượt** |  | 4 | 4 | 0 | **8** |  |",
     ],
 }
 
@@ -114,7 +126,7 @@ def test_lecture_example_numbers(runs, lang):
     for expected in common + PER_LANGUAGE[lang]:
         assert expected in lines, expected
     # The lecture's order: Step 1 graph, Step 2 forward, Step 3 the chain rule per variable,
-    # then backpropagation, the saving, descent.
+    # then backpropagation, the saving, forward mode, the gradient check, descent.
     headings = [line for line in lines if line.startswith("## ")]
     assert headings == [h for h in PER_LANGUAGE[lang] if h.startswith("## ")]
 
@@ -144,6 +156,118 @@ def test_sigmoid_exercise(runs):
     assert ("- 1 × ∂f6/∂f5 × ∂f5/∂f4 × ∂f4/∂f3 × ∂f3/∂f2 = 1/4 was computed for x and is "
             "computed again for θ₀. It is exactly ∂f/∂f2 = 1/4") in text
     assert "0.30000000000000004" not in text
+
+
+# -- forward mode and the gradient check ---------------------------------------------------------
+def section(text, start):
+    """The lines of one `## ` section, from its heading to the next."""
+    lines = text.splitlines()
+    k = next(i for i, line in enumerate(lines) if line.startswith("## " + start))
+    end = next((i for i in range(k + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return lines[k:end]
+
+
+def table_rows(lines):
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines
+            if line.startswith("| ") and not line.startswith("|---")]
+
+
+def tables(lines):
+    """Each Markdown table of a section, as its rows of cells (the header first)."""
+    groups, current = [], []
+    for line in [*lines, ""]:
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            groups.append(table_rows(current))
+            current = []
+    return groups
+
+
+@pytest.mark.parametrize("name", ["lecture-sum-times", "lecture-sigmoid", "shared-square",
+                                  "neuron-30"])
+def test_forward_mode_section_is_the_forward_method(runs, name):
+    """One sweep per variable; the counts on the page are the forward method's and backprop's,
+    side by side; the output row of the tangent table is the gradient."""
+    cr = runs[name]
+    fwd, backprop = cr.results["forward"], cr.results["backprop"]
+    lines = section(page(runs, name), "Forward mode")
+    tangents, counts = tables(lines)
+    wrt = cr.case.wrt
+    shown = min(len(wrt), handout.MAX_SWEEP_COLUMNS)
+    assert len(tangents[0]) == 2 + shown                      # node, operation, one per sweep
+    out = tangents[-1]                                        # the output comes last
+    for k, v in enumerate(wrt[:shown]):
+        assert out[2 + k] == number_text(backprop.gradient[v], "en")
+    assert fwd.counts.passes == len(wrt)
+    n = fwd.counts
+    total = [r for r in counts if r[0].startswith("**forward mode, ")]
+    assert total == [[f"**forward mode, {len(wrt)} sweeps**", "",
+                      *[number_text(x, "en") for x in (n.derivatives, n.multiplications,
+                                                       n.additions)],
+                      f"**{number_text(n.total, 'en')}**", ""]]
+    b = backprop.counts
+    assert ["**backpropagation, one sweep**", "",
+            *[number_text(x, "en") for x in (b.derivatives, b.multiplications, b.additions)],
+            f"**{number_text(b.total, 'en')}**", ""] in counts
+    assert [r[0] for r in counts[1:1 + len(wrt)]] == [str(k) for k in range(1, len(wrt) + 1)]
+    if len(wrt) > shown:
+        assert (f"The table writes out the first {shown} sweeps; the other "
+                f"{len(wrt) - shown} are counted in the table below.") in lines
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_lecture_gradient_check_section(runs, lang):
+    """The central difference beside backprop's value, relative error and step: the engine's
+    gradient check, as the page writes numbers."""
+    cr = runs["lecture-sum-times"]
+    text = page(runs, "lecture-sum-times", lang)
+    lines = section(text, "Gradient check" if lang == "en" else "Kiểm tra gradient")
+    (_, *rows), = tables(lines)
+    checks = gradient_check(cr, against="backprop")
+    assert [r.exact_method for r in checks] == ["backprop"] * 3
+    yes = catalog(lang)["gc_yes"]
+    for row, r in zip(rows, checks, strict=True):
+        assert row == [r.variable, number_text(r.step, lang),
+                       number_text(r.numeric, lang, handout.PRECISE),
+                       number_text(cr.results["backprop"].gradient[r.variable], lang),
+                       number_text(r.rel_error, lang, 3), yes]
+        assert r.rel_error < 1e-9 and r.agrees
+    # The estimate is an approximation, and the page shows it as one (5.00000000002, not 5).
+    assert rows[0][2] != rows[0][3] and rows[0][2].startswith("5")
+
+
+def test_gradient_check_at_a_kink_shows_both_sides(bundled):
+    cr = bundled["kink-relu-of-product"]          # relu(x·y) at x·y = 0
+    for lang, yes in (("en", "yes, between the two sides"), ("vi", "có, nằm giữa hai phía")):
+        lines = section(render(cr, lang)[0], "Gradient check" if lang == "en"
+                        else "Kiểm tra gradient")
+        header, *rows = table_rows(lines)
+        assert len(header) == 8
+        checks = gradient_check(cr, against="backprop")
+        for row, r in zip(rows, checks, strict=True):
+            left, right = r.sides
+            assert row[3:5] == [number_text(left, lang, handout.PRECISE),
+                                number_text(right, lang, handout.PRECISE)]
+            assert row[-1] == yes and min(left, right) <= r.exact <= max(left, right)
+        assert any(r.sides[0] != r.sides[1] for r in checks)     # a real kink: sides differ
+    smooth = section(render(bundled["lecture-sum-times"], "en")[0], "Gradient check")
+    assert len(table_rows(smooth)[0]) == 6                       # no side columns without one
+
+
+def test_exercise_leaves_forward_mode_and_the_check_blank(runs):
+    text, key = render(runs["lecture-sum-times"], "en", exercise=True)
+    blank = handout.BLANK_MD
+    fm = section(text, "Forward mode")
+    assert "| x | variable | 1 | 0 | 0 |" in fm                  # the seeds are given
+    assert f"| f2 | f1 · z | {blank} | {blank} | {blank} |" in fm
+    assert f"| **forward mode, {blank} sweeps** |" in "\n".join(fm)
+    assert "| f2 | f1 · z | 5 | 5 | −1 |" in section(key, "Forward mode")
+    gc = table_rows(section(text, "Gradient check"))[1:]
+    steps = [number_text(r.step, "en") for r in gradient_check(runs["lecture-sum-times"])]
+    assert [row[1] for row in gc] == steps                        # the steps are given
+    assert all(row[2:] == [blank] * 4 for row in gc)
+    assert "5.00000000002" not in text and "5.00000000002" in key
 
 
 # -- the handout's walks are the engine's methods --------------------------------------------
@@ -251,8 +375,9 @@ def test_exercise_has_blanks_and_a_separate_key(runs):
 def test_renders_to_html_with_tables_and_diagram(runs, lang):
     html = markdown.markdown(page(runs, "lecture-sum-times", lang),
                              extensions=["tables", "fenced_code"])
-    assert html.count("<table>") == 3              # forward, backprop, savings
-    assert html.count("<tr>") == 3 + 5 + 4
+    # forward pass, backprop, savings, forward mode's tangents and counts, gradient check
+    assert html.count("<table>") == 6
+    assert html.count("<tr>") == 3 + 5 + 4 + 6 + 6 + 4
     m = re.search(r'<code class="language-mermaid">(.*?)</code>', html, re.S)
     assert m, "the diagram block did not survive"
     assert m.group(1).startswith("flowchart LR") and "f1 = x + y&lt;br/&gt;" in m.group(1)
@@ -508,6 +633,8 @@ def test_exercise_gives_away_no_answer(bundled, name):
                                                       handout._WORKINGS.values()
                                                       for _, label in rows), "vi"))
     given |= {"1", "2"}     # the optimizers' steps t = 1, 2
+    # The gradient check's steps h are given: the student computes the estimate with them.
+    given |= numbers(" ".join(number_text(r.step, "vi") for r in gradient_check(cr)))
     leaked = (numbers(page) & numbers(key)) - given
     assert not leaked, leaked
     assert len(numbers(key) - given) > 5                     # the key does carry the answers
@@ -517,13 +644,15 @@ def test_exercise_gives_away_no_answer(bundled, name):
 def test_lecture_handouts_follow_the_lecture(bundled):
     for name in ("lecture-sum-times", "lecture-sum-times-steps"):
         for lang, order in (("en", ["Step 1", "Step 2", "Step 3", "Backpropagation",
-                                    "What was saved", "Gradient descent"]),
+                                    "What was saved", "Forward mode", "Gradient check",
+                                    "Gradient descent"]),
                             ("vi", ["Bước 1", "Bước 2", "Bước 3", "Lan truyền ngược",
-                                    "Tiết kiệm", "Hạ gradient"])):
+                                    "Tiết kiệm", "Chế độ thuận", "Kiểm tra gradient",
+                                    "Hạ gradient"])):
             text = render(bundled[name], lang)[0]
             headings = [line[3:] for line in text.splitlines() if line.startswith("## ")]
             assert [any(h.startswith(o) for h in headings[k:k + 1])
-                    for k, o in enumerate(order)] == [True] * 6, headings
+                    for k, o in enumerate(order)] == [True] * 8, headings
             assert "= −5**" in text                                     # Step 2: f = −5
             assert "**× ∂f2/∂f1\u00a0⟳**" in text                       # Step 3: recomputed
             assert "(5, 5, −1)" in text or "(5; 5; −1)" in text

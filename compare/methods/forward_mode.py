@@ -13,7 +13,7 @@ uses the same conventions as backprop (the table's partials), so both give the s
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 from ..forward import Forward, values_and_dependence
@@ -76,6 +76,13 @@ class SweepTable:
     tangents: list[dict[str, float]]
     counts: dict[str, tuple[int, int, int]]
     note: str = ""          # why the table is empty or stops (a failed forward pass or sweep)
+    swept: list[str] = field(default_factory=list)   # the variables that got a sweep, in order
+
+    def total(self) -> tuple[int, int, int]:
+        """(local derivatives, multiplications, additions) of all the sweeps: the forward
+        method's counts."""
+        d, m, a = zip(*self.counts.values()) if self.counts else ((), (), ())
+        return sum(d), sum(m), sum(a)
 
 
 def sweep_table(graph: Graph, point: Mapping[str, float], wrt: list[str]) -> SweepTable:
@@ -94,6 +101,7 @@ def sweep_table(graph: Graph, point: Mapping[str, float], wrt: list[str]) -> Swe
             continue
         t = tangents(graph, fw.values, {node: 1.0}, live, structural=True)
         table.counts[name] = (t.edges, t.edges, t.additions)
+        table.swept.append(name)
         if not t.ok:
             table.note = f"the local derivative of {graph.describe(t.failed)} is undefined"
             return table
