@@ -696,22 +696,22 @@ def _sweep_counts(c: _Ctx, table: SweepTable) -> list[str]:
     for v in case.wrt:
         d, m, a = table.counts.get(v, (0, 0, 0))
         if v not in table.swept:
-            count_rows.append([msg("fm_no_sweep"), md_cell(c.var(v)), "—", "—", "—", "—",
-                               md_cell(f"{_d('f', c.var(v))} = 0")])
+            count_rows.append([f"{msg('fm_no_sweep')}: {md_cell(c.var(v))}", "—", "—", "—",
+                               "—", md_cell(f"{_d('f', c.var(v))} = 0")])
             continue
-        count_rows.append([c.fmt(table.swept.index(v) + 1), md_cell(c.var(v)), c.count(d),
+        count_rows.append([f"{c.fmt(table.swept.index(v) + 1)}: {md_cell(c.var(v))}", c.count(d),
                            c.count(m), c.count(a), c.count(d + m + a),
                            md_cell(f"{_d('f', c.var(v))} = ") + c.num(out_row.get(v))])
     d, m, a = table.total()
     sweeps = len(table.swept)
-    count_rows.append([f"**{msg('fm_total_row', n=c.count(sweeps))}**", "", c.count(d),
+    count_rows.append([f"**{msg('fm_total_row', n=c.count(sweeps))}**", c.count(d),
                        c.count(m), c.count(a), f"**{c.count(d + m + a)}**", ""])
     backprop = c.cr.results["backprop"].counts
     if backprop is not None:
-        count_rows.append([f"**{msg('fm_backprop_row')}**", "", c.count(backprop.derivatives),
+        count_rows.append([f"**{msg('fm_backprop_row')}**", c.count(backprop.derivatives),
                            c.count(backprop.multiplications), c.count(backprop.additions),
                            f"**{c.count(backprop.total)}**", ""])
-    lines = [_table([msg("fm_col_sweep_number"), msg("col_variable"), msg("col_derivatives"),
+    lines = [_table([msg("fm_col_sweep_variable"), msg("col_derivatives"),
                      msg("col_multiplications"), msg("col_additions"), msg("col_total"),
                      msg("col_gradient")], count_rows, msg("fold_rows")), ""]
     if backprop is not None:
@@ -922,6 +922,21 @@ def _descent_on_loss(c: _Ctx) -> list[str]:
 
 
 # -- whole pages ------------------------------------------------------------------------------
+def page_names(graph: Graph, live: Sequence[bool], lang: str
+               ) -> tuple[dict[int, str], dict[str, str]]:
+    """The names a page gives its nodes (θ₀ for theta0, 0,5 in Vietnamese) and its variables'
+    math forms: one naming for the text and the drawings (compare.html) of a handout."""
+    names = node_names(graph, live)
+    var_names = math_names(list(graph.variables))
+    for i, text in names.items():
+        if i in graph.var_name:
+            names[i] = var_names.get(text, text)
+        elif i in graph.exact:
+            names[i] = (localize(text, lang) if re.fullmatch(r"-?[\d.e+-]+", text)
+                        else "π" if text == "pi" else text)
+    return names, var_names
+
+
 def _context(cr: CaseRun, lang: str, exercise: bool, lr: Optional[float]) -> _Ctx:
     case = cr.case
     backprop = cr.results.get("backprop")
@@ -933,15 +948,7 @@ def _context(cr: CaseRun, lang: str, exercise: bool, lr: Optional[float]) -> _Ct
     if trace.values is None or trace.grads is None or trace.rows is None:
         raise GradcompareError(f"no handout: {trace.note or 'no gradient at this point'}",
                                case=case.name, file=case.file or None, line=case.line or None)
-    names = node_names(case.graph, trace.live)
-    var_names = math_names(list(case.graph.variables))
-    graph = case.graph
-    for i, text in names.items():
-        if i in graph.var_name:
-            names[i] = var_names.get(text, text)
-        elif i in graph.exact:
-            names[i] = (localize(text, lang) if re.fullmatch(r"-?[\d.e+-]+", text)
-                        else "π" if text == "pi" else text)
+    names, var_names = page_names(case.graph, trace.live, lang)
     rate = lr if lr is not None else case.learning_rate
     return _Ctx(cr, Messages(lang), exercise, names, trace.values, trace.rows, trace.grads,
                 rate if rate is not None else DEFAULT_LEARNING_RATE, rate is not None,

@@ -24,7 +24,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping, Optional, Sequence
 
-from .diagram import node_names, read_marker
+from .diagram import read_marker
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import CaseRun
@@ -34,20 +34,6 @@ FONTS = ('"Noto Sans", "DejaVu Sans", "Segoe UI", "Helvetica Neue", Arial, '
          '"Liberation Sans", sans-serif')
 MONO = '"Noto Sans Mono", "DejaVu Sans Mono", Consolas, "Liberation Mono", monospace'
 AGAIN = "⟳"
-
-# What the circuit's colours mean (compare.svg), per language and drawing direction.
-LEGEND = {
-    "en": {"LR": "Above each wire its value (green), below it the gradient ∂f/∂· (red); "
-                 "on a wire entering an operation, that operation's local derivative (blue).",
-           "TD": "Left of each wire its value (green), right of it the gradient ∂f/∂· (red); "
-                 "on a wire entering an operation, that operation's local derivative (blue)."},
-    "vi": {"LR": "Phía trên mỗi dây là giá trị (xanh lá), phía dưới là gradient ∂f/∂· (đỏ); "
-                 "trên dây đi vào một phép toán là đạo hàm riêng cục bộ của phép toán đó "
-                 "(xanh dương).",
-           "TD": "Bên trái mỗi dây là giá trị (xanh lá), bên phải là gradient ∂f/∂· (đỏ); "
-                 "trên dây đi vào một phép toán là đạo hàm riêng cục bộ của phép toán đó "
-                 "(xanh dương)."},
-}
 
 CSS = f"""
 :root {{ color-scheme: light; }}
@@ -138,17 +124,24 @@ def case_diagram(cr: "CaseRun", lang: str, blank_default: bool = False, *,
                  write: Optional[Callable[[Optional[float]], str]] = None) -> Diagram:
     """The `diagram` callback for pages about one case: its graph drawn from its trace.
 
-    `names` (node -> name) and `write` (a number as text) should be the ones the page's text
-    uses; by default diagram.node_names and svg.number.
+    `names` (node -> name) and `write` (a number as text) default to the ones the handout's
+    text uses (compare.handout.page_names, fmt.number_text): θ₀ and 0,5 in the drawing as in
+    the words around it.
     """
     from .engine import trace_of
-    from .svg import circuit, number
+    from .fmt import number_text
+    from .handout import Messages, page_names
+    from .svg import circuit
 
     trace = trace_of(cr)
     graph = cr.case.graph
     if names is None:
-        names = node_names(graph, trace.live)
-    legend = LEGEND.get(lang, LEGEND["en"])
+        names = page_names(graph, trace.live, lang)[0]
+    if write is None:
+        def write(x: Optional[float]) -> str:
+            return number_text(x, lang)
+    msg = Messages(lang)
+    legend = {"LR": msg("figure_legend_lr"), "TD": msg("figure_legend_td")}
 
     def draw(content: str) -> Optional[str]:
         shows = read_marker(content)
@@ -157,7 +150,7 @@ def case_diagram(cr: "CaseRun", lang: str, blank_default: bool = False, *,
         values = trace.values if "values" in shows else None
         grads = trace.grads if "grads" in shows else None
         svg = circuit(graph, values, grads, trace.rows if grads is not None else None,
-                      names=names, blank="blank" in shows, write=write or number)
+                      names=names, blank="blank" in shows, write=write)
         if svg is None:
             return None
         direction = "TD" if 'data-direction="TD"' in svg else "LR"
@@ -208,5 +201,5 @@ def handout(cr: "CaseRun", lang: str = "en", exercise: bool = False,
     return first, (page(key, lang, case_diagram(cr, lang)) if key is not None else None)
 
 
-__all__ = ["CSS", "FONTS", "LEGEND", "case_diagram", "handout", "handout_pages", "page",
+__all__ = ["CSS", "FONTS", "case_diagram", "handout", "handout_pages", "page",
            "write_handouts"]

@@ -86,8 +86,8 @@ PER_LANGUAGE = {
         "At the new point x = 2.5, y = −4.5, z = 5.1: f = −10.2 (before the step: −5).",
         '  n2["f1 = x + y<br/>value −1<br/>∂f/∂f1 = 5"]',
         "| node | operation | sweep 1: ∂node/∂x | sweep 2: ∂node/∂y | sweep 3: ∂node/∂z |",
-        "| **forward mode, 3 sweeps** |  | 5 | 5 | 0 | **10** |  |",
-        "| **backpropagation, one sweep** |  | 4 | 4 | 0 | **8** |  |",
+        "| **forward mode, 3 sweeps** | 5 | 5 | 0 | **10** |  |",
+        "| **backpropagation, one sweep** | 4 | 4 | 0 | **8** |  |",
     ],
     "vi": [
         "## Bước 1 — Đồ thị tính toán",
@@ -112,8 +112,8 @@ PER_LANGUAGE = {
         "Tại điểm mới x = 2,5; y = −4,5; z = 5,1: f = −10,2 (trước khi cập nhật: −5).",
         '  n2["f1 = x + y<br/>giá trị −1<br/>∂f/∂f1 = 5"]',
         "| node | phép toán | lượt 1: ∂node/∂x | lượt 2: ∂node/∂y | lượt 3: ∂node/∂z |",
-        "| **chế độ thuận, 3 lượt** |  | 5 | 5 | 0 | **10** |  |",
-        "| **lan truyền ngược, một lượt** |  | 4 | 4 | 0 | **8** |  |",
+        "| **chế độ thuận, 3 lượt** | 5 | 5 | 0 | **10** |  |",
+        "| **lan truyền ngược, một lượt** | 4 | 4 | 0 | **8** |  |",
     ],
 }
 
@@ -202,15 +202,16 @@ def test_forward_mode_section_is_the_forward_method(runs, name):
     assert fwd.counts.passes == len(wrt)
     n = fwd.counts
     total = [r for r in counts if r[0].startswith("**forward mode, ")]
-    assert total == [[f"**forward mode, {len(wrt)} sweeps**", "",
+    assert total == [[f"**forward mode, {len(wrt)} sweeps**",
                       *[number_text(x, "en") for x in (n.derivatives, n.multiplications,
                                                        n.additions)],
                       f"**{number_text(n.total, 'en')}**", ""]]
     b = backprop.counts
-    assert ["**backpropagation, one sweep**", "",
+    assert ["**backpropagation, one sweep**",
             *[number_text(x, "en") for x in (b.derivatives, b.multiplications, b.additions)],
             f"**{number_text(b.total, 'en')}**", ""] in counts
-    assert [r[0] for r in counts[1:1 + len(wrt)]] == [str(k) for k in range(1, len(wrt) + 1)]
+    assert [r[0].split(':')[0] for r in counts[1:1 + len(wrt)]] == [
+        str(k) for k in range(1, len(wrt) + 1)]
     if len(wrt) > shown:
         assert (f"The table writes out the first {shown} sweeps; the other "
                 f"{len(wrt) - shown} are counted in the table below.") in lines

@@ -26,7 +26,8 @@ from compare.cotangent import sweep
 from compare.diagram import MARKER, mermaid, node_names, read_marker
 from compare.engine import run_case
 from compare.forward import forward
-from compare.html import LEGEND, handout, page
+from compare.handout import catalog
+from compare.html import handout, page
 from compare.parser import parse, parse_steps
 from compare.svg import COLOR, FONT_PX, MAX_WIDTH, circuit
 
@@ -163,9 +164,13 @@ def test_handout_pages_draw_every_diagram_from_the_trace(runs):
             html, key = handout(cr, lang)
             assert key is None and "```mermaid" not in html and "language-mermaid" not in html
             assert html.count("<svg") >= 1 and "<script" not in html
-            assert escape(LEGEND[lang]["LR" if name == LECTURE[0] else "TD"]) in html
+            legend = "figure_legend_lr" if name == LECTURE[0] else "figure_legend_td"
+            assert escape(catalog(lang)[legend]) in html
+            drawing = html.split("<svg")[1]
             if name == LECTURE[0]:
-                assert "−5" in html.split("<svg")[1]       # f = −5 on the output wire
+                assert "−5" in drawing       # f = −5 on the output wire
+            else:   # the drawing names its nodes as the page does: θ₀, not theta0
+                assert "θ₀" in drawing and "theta0" not in drawing
             for svg in re.findall(r"<svg.*?</svg>", html, re.S):
                 ET.fromstring(svg)
             ex, answers = handout(cr, lang, exercise=True)
@@ -230,7 +235,7 @@ window.addEventListener('load', () => {
                clientWidth: root.clientWidth, svgs: 0, texts: 0, minPx: 1e9, clipped: [],
                overlaps: [], scrolls: []};
     for (const e of d.querySelectorAll('table, figure, pre'))
-      if (e.scrollWidth > e.clientWidth + 1) r.scrolls.push(e.tagName);
+      if (e.scrollWidth > e.clientWidth + 1) r.scrolls.push(e.tagName + ':' + (e.querySelector('th') ? e.querySelector('th').textContent + '|' + e.querySelectorAll('th').length : ''));
     for (const s of d.querySelectorAll('svg')) {
       r.svgs++;
       const box = s.getBoundingClientRect(), scale = box.width / s.viewBox.baseVal.width;
@@ -335,3 +340,15 @@ def test_printing_to_pdf_splits_no_table(rendered):
     for k in range(1, rendered["tables"] + 1):
         assert f"TBL{k}A" in where and f"TBL{k}Z" in where, (k, sorted(where))
         assert where[f"TBL{k}A"] == where[f"TBL{k}Z"], f"table {k} is split across pages"
+
+
+def test_the_drawing_writes_numbers_as_its_page_does():
+    """Vietnamese pages write 0,5 in the circuit as in the text (one formatter for both)."""
+    library = load_library(Path(__file__).resolve().parent.parent / "cases" / "activations.yaml")
+    cr = run_case(next(c for c in library.cases if c.name == "act-elu-negative"), record=True)
+    texts = {}
+    for lang in ("en", "vi"):
+        svg = re.findall(r"<svg.*?</svg>", handout(cr, lang)[0], re.S)[0]
+        texts[lang] = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert "0.606531" in texts["en"] and "0,606531" in texts["vi"]      # e^(−1/2)
+    assert not [t for t in texts["vi"] if re.search(r"\d\.\d", t)]
