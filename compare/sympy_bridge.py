@@ -248,7 +248,12 @@ def settle(v: Any) -> Any:
         if max(v.p.bit_length(), v.q.bit_length()) <= MAX_EXACT_BITS:
             return v
         return v.evalf(GUARD_DIGITS)
-    if isinstance(v, sympy.Float) or expression_size(v) <= EXACT_TERM_OPS:
+    if isinstance(v, sympy.Float):
+        return v
+    # Small, and no function of a function: tanh(tanh(1/5)) makes evalf work adaptively
+    # through every level again for every node above it.
+    if expression_size(v) <= EXACT_TERM_OPS and not any(
+            not arg.is_Rational for f in v.atoms(sympy.Function) for arg in f.args):
         return v
     return v.evalf(GUARD_DIGITS)
 

@@ -34,6 +34,9 @@ def main(args: argparse.Namespace) -> int:
     rows = [[cr.case.name, f"{cr.case.file}:{cr.case.line}", cr.verdict.value, problem]
             for cr in run.runs if cr.verdict is not Verdict.PASS
             for problem in cr.problems or [cr.unverified_reason]]
+    rows += [[cr.case.name, f"{cr.case.file}:{cr.case.line}", f"{cr.verdict.value}, flagged",
+              cr.ill_conditioned] for cr in run.runs
+             if cr.verdict is Verdict.PASS and cr.ill_conditioned]
     if rows:
         print(text_table(rows, ["case", "where", "verdict", "problem"], width=200))
     n = len(run.runs)
