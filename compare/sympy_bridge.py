@@ -366,6 +366,8 @@ def exact_partial(code: int, position: int, a: Any, b: Any) -> Any:
     prim = OPS[code]
     if prim.name == "pow" and position == 1 and is_zero(a) and _sign(b) > 0:
         return sympy.Integer(0)      # 0^b is 0 for every b > 0: its slope in b is 0
+    if prim.name == "pow" and position == 0 and is_zero(b):
+        return sympy.Integer(0)      # a^0 is 1 for every a: its slope in a is 0 (also at 0)
     partials, args = _symbolic_partials(code)
     env = {args[0]: a} if b is None else {args[0]: a, args[1]: b}
     return resolve(partials[position].xreplace(env))
@@ -437,7 +439,9 @@ def exact_tangent(graph: Graph, run: ExactPass, node: int, direction: int) -> An
         a = vals[args[0]]
         b = vals[args[1]] if len(args) > 1 else None
         code = graph.op[i]
-        if i in kinks:
+        if i in kinks and not all(finite_real(t) for t in ts):
+            t = sympy.nan      # a side already undefined below stays undefined
+        elif i in kinks:
             # The table's one-sided rule compares tangents (max(t, 0)): on numbers SymPy cannot
             # order exactly it is given GUARD_DIGITS digits.
             ts = [t if t.is_Rational else t.evalf(GUARD_DIGITS) for t in ts]
@@ -454,8 +458,12 @@ def exact_tangent(graph: Graph, run: ExactPass, node: int, direction: int) -> An
 
 def exact_gradient(graph: Graph, run: ExactPass, wrt: list[str]
                    ) -> tuple[dict[str, Any], Optional[int]]:
-    """The chain rule over the tape in exact arithmetic (reverse mode), for points with no
-    kink.  Returns the gradient and the first node whose local derivative is undefined."""
+    """The chain rule over the tape in exact arithmetic (reverse mode), visiting what the
+    numeric sweep visits, in its order: every edge into a node that depends on `wrt`, from
+    nodes that received a gradient.  At a kink the local derivative is SymPy's
+    (Heaviside(0) = 1/2, sign(0) = 0).  Returns the gradient, or {} and the first node whose
+    local derivative is undefined or infinite (sqrt at 0: a kink; log'(…) of a negative base:
+    outside the domain), as the numeric sweep stops there."""
     import sympy
 
     vals = run.values

@@ -57,8 +57,9 @@ def finish(result: Result, graph: Graph, fw: Forward) -> Result:
     elif fw.kinks and result.status == OK:
         where = "; ".join(kink_text(graph, i) for i in fw.kinks)
         wrt = list(result.gradient)
-        if sides_agree(graph, fw.values, fw.live or None, fw.kinks, wrt):
-            sides = one_sided(graph, fw.values, fw.live or None, fw.kinks, wrt)
+        live = fw.live or graph.live()     # backprop's fused pass does not keep liveness
+        if sides_agree(graph, fw.values, live, fw.kinks, wrt):
+            sides = one_sided(graph, fw.values, live, fw.kinks, wrt)
             off = [v for v, g in result.gradient.items() if g != sides[v][1]]
             result.note = (f"on a kink ({where}), but the one-sided derivatives agree for "
                            f"every variable: the function is differentiable here")

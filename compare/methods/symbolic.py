@@ -168,6 +168,17 @@ def _at(graph: Graph, wrt: list[str], point: dict, cse_form: tuple, exact: bool
     value = run.values[graph.output]
     out["value"], _ = _number(value)
     out["value_exact"] = value
+    # The local derivatives the graph's chain rule needs, in the numeric sweep's order.
+    chained, failed = exact_gradient(graph, run, wrt)
+    if failed is not None:
+        out["node"] = graph.describe(failed)
+        if failed in run.kinks:
+            out["status"] = NONDIFFERENTIABLE
+            out["note"] = f"a kink at {out['node']} with an infinite slope"
+        else:
+            out["status"] = DOMAIN
+            out["note"] = f"local derivative of {out['node']} undefined"
+        return out
     grads: dict[str, Any] = {}
     if run.kinks:
         sides = {}
@@ -194,15 +205,11 @@ def _at(graph: Graph, wrt: list[str], point: dict, cse_form: tuple, exact: bool
         values, rounded = _evaluate_cse(cse_form[0], cse_form[1], env, exact)
         out["rounded"] = rounded
         grads = {n: resolve(v) for n, v in zip(wrt, values[1:])}
-        if out["status"] == OK and not all(finite_real(v) for v in grads.values()):
-            chained, failed = exact_gradient(graph, run, wrt)
-            if failed is not None:
-                out["status"], out["node"] = DOMAIN, graph.describe(failed)
-                out["note"] = f"local derivative of {graph.describe(failed)} undefined"
-                return out
+        if not all(finite_real(v) for v in grads.values()):
             grads = chained
-            out["note"] = ("SymPy's closed form is indeterminate here (such as 0/0); the "
-                           "value is the exact chain rule over the graph")
+            out["note"] = out["note"] or (
+                "SymPy's closed form is indeterminate here (such as 0/0); the value is the "
+                "exact chain rule over the graph")
     for name, g in grads.items():
         if not finite_real(g):
             continue
