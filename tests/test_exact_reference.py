@@ -238,3 +238,173 @@ def test_naive_backprop_and_sympy_give_the_same_status_at_300_kinks_and_domain_e
         assert n.status == b.status == s.status, (where, n.status, b.status, s.status)
         kinds.add(str(s.status))
     assert {"ok", "domain", "nondifferentiable"} <= kinds, kinds
+
+
+# -- each example of issue 13, as a regression ------------------------------------------------
+def _all(text: str, at: dict, wrt=None):
+    graph = parse(text)
+    wrt = wrt or list(graph.variables)
+    return graph, {m.NAME: m.differentiate(graph, at, wrt) if m is not symbolic else
+                   symbolic.differentiate(graph, at, wrt, isolate=False)
+                   for m in (naive, backprop, symbolic)}
+
+
+@pytest.mark.parametrize("text, at, node", [
+    ("b/(b + b)", {"b": 0.0}, "b / (b + b)"),
+    ("(w + t)/(w + t)", {"w": 0.3, "t": -0.3}, "(w + t) / (w + t)"),
+    ("log(x) - log(x) + x", {"x": 0.0}, "log(x)"),
+    ("y/y + x", {"x": 1.0, "y": 0.0}, "y / y"),
+])
+def test_sympy_is_never_defined_where_the_graph_is_not(text, at, node):
+    _, rs = _all(text, at)
+    for m, r in rs.items():
+        assert r.status == "domain" and r.node == node, (m, r.status, r.note)
+        assert r.value is None and set(r.gradient.values()) == {None}
+
+
+def test_a_kink_under_a_cancellation_is_a_kink_like_the_graph():
+    _, rs = _all("sqrt(log(z)) - sqrt(log(z))", {"z": 1.0})
+    assert {m: r.status for m, r in rs.items()} == dict.fromkeys(rs, "nondifferentiable")
+    assert rs["sympy"].node == "sqrt(log(z))"
+
+
+def test_an_unevaluated_heaviside_of_a_number_is_resolved():
+    _, rs = _all("min(t, 1/(t + sigmoid(w)))", {"t": -0.719, "w": 0.654})
+    s, b = rs["sympy"], rs["backprop"]
+    assert s.status == "ok" and "Error" not in s.note
+    for v in ("t", "w"):
+        assert s.gradient[v] == pytest.approx(b.gradient[v], rel=1e-12)
+
+
+@pytest.mark.parametrize("text, at", [("x**y", {"x": 0.0, "y": 2.0}), ("0**y", {"y": 2.0})])
+def test_zero_to_a_positive_power_has_its_partials(text, at):
+    _, rs = _all(text, at)
+    for m, r in rs.items():
+        assert r.status == "ok", (m, r.note)
+        assert set(r.gradient.values()) == {0.0}
+
+
+def test_the_reference_is_exact_at_the_float_and_shows_the_decimal_beside_it():
+    cases, _ = load_text("cases:\n  - name: ill\n    expression: -e + sin(sin(exp(e/y)) + y)\n"
+                         "    at: {y: 0.07546}\n")
+    cr = run_case(cases[0])
+    s = cr.results["sympy"]
+    assert s.status == "ill_conditioned" and cr.ill_conditioned
+    assert s.details.condition > 1e9 and "κ ≈" in s.note
+    assert s.details.decimal["value"] == pytest.approx(-2.65925152, rel=1e-8)
+    with mpmath.workdps(60):   # the float 0.07546's exact value, not the decimal's
+        y = mpmath.mpf(0.07546)
+        want = -mpmath.e + mpmath.sin(mpmath.sin(mpmath.exp(mpmath.e / y)) + y)
+    assert s.value == pytest.approx(float(want), rel=1e-12)
+    assert cr.verdict.value == "pass"    # flagged, and the float disagreement excused
+
+
+def test_log_of_the_smallest_float_is_taken_at_the_float():
+    _, rs = _all("log(x)", {"x": 5e-324})
+    assert rs["sympy"].value == pytest.approx(-744.4400719213812, rel=1e-15)
+    assert {r.status for r in rs.values()} == {"overflow"}   # 1/x is past the largest float
+
+
+@pytest.mark.parametrize("text, at", [("exp(x)", {"x": 710.0}), ("exp(x) * 0", {"x": 800.0})])
+def test_overflow_is_overflow_in_every_method(text, at):
+    _, rs = _all(text, at)
+    assert {m: r.status for m, r in rs.items()} == dict.fromkeys(rs, "overflow")
+
+
+def test_sqrt_and_the_power_one_half_agree_at_zero():
+    for text in ("sqrt(x)", "x**0.5"):
+        cases, _ = load_text(f"cases:\n  - name: r\n    expression: {text} + relu(x)\n"
+                             f"    at: {{x: 0}}\n")
+        cr = run_case(cases[0])
+        assert {r.status for r in cr.results.values()} == {"nondifferentiable"}, text
+        assert cr.one_sided["x"] == (None, math.inf), text
+        assert all("raised" not in r.note and "Error" not in r.note
+                   for r in cr.results.values())
+
+
+@pytest.mark.parametrize("text, at, wrt, grad", [
+    ("max(x, x)", {"x": 1.0}, None, {"x": 1.0}),
+    ("abs(x)^2", {"x": 0.0}, None, {"x": 0.0}),
+    ("relu(x)*0 + x", {"x": 0.0}, None, {"x": 1.0}),
+    ("relu(y - 1)*x", {"x": 2.0, "y": 1.0}, ["x"], {"x": 0.0}),
+])
+def test_a_kink_with_agreeing_one_sided_derivatives_is_ok_with_a_note(text, at, wrt, grad):
+    _, rs = _all(text, at, wrt)
+    for m, r in rs.items():
+        assert r.status == "ok" and "one-sided derivatives agree" in r.note, (m, r.note)
+        assert r.gradient == grad, m
+
+
+def test_a_kink_with_differing_sides_stays_nondifferentiable():
+    _, rs = _all("relu(y - 1)*x", {"x": 2.0, "y": 1.0})
+    assert {r.status for r in rs.values()} == {"nondifferentiable"}
+    assert rs["sympy"].details.sides["y"] == (0.0, 2.0)
+
+
+def test_nan_beside_nan_at_a_kink_is_not_a_failure():
+    cases, _ = load_text("cases:\n  - name: k\n    expression: sqrt(abs(x)) + min(x, y)\n"
+                         "    at: {x: 0, y: 0}\n")
+    cr = run_case(cases[0])
+    assert {r.status for r in cr.results.values()} == {"nondifferentiable"}
+    assert cr.verdict.value != "fail" and not cr.problems
+
+
+def test_counts_of_a_stopped_method_are_labelled_partial():
+    from compare.engine import run_library
+    from compare.tables import case_table, cost_table
+    cases, _ = load_text("cases:\n  - name: s\n    expression: sqrt(x) * y + y * y\n"
+                         "    at: {x: 0, y: 2}\n  - name: t\n    expression: x * y\n"
+                         "    at: {x: 1, y: 2}\n")
+    from compare.cases import Library
+    run = run_library(Library(cases, [], []), methods=["naive", "backprop"], jobs=1)
+    costs = cost_table(run).set_index(["case", "method"])
+    assert bool(costs.loc[("s", "backprop"), "partial"]) and bool(costs.loc[("s", "naive"), "partial"])
+    assert not costs.loc[("t", "backprop"), "partial"]
+    cases_t = case_table(run).set_index("case")
+    assert cases_t.loc["s", "backprop_total"] is pd_na() and cases_t.loc["t", "backprop_total"] == 4
+
+
+def pd_na():
+    import pandas as pd
+    return pd.NA
+
+
+# -- the graph normalisations the counts depend on (README, compare/counting.py) -------------
+def _ops(text: str) -> int:
+    from compare.forward import forward
+    graph = parse(text)
+    return forward(graph, dict.fromkeys(graph.variables, 1.5)).operations
+
+
+def test_e_to_a_power_is_the_exp_node():
+    assert _ops("e^x + exp(x)") == 2          # one exp node, one addition
+    assert sum(parse("e^x").live()) == sum(parse("exp(x)").live()) == 2
+
+
+def test_negative_numbers_are_leaves_and_negation_of_a_variable_is_an_operation():
+    assert _ops("-3 * x") == _ops("-(3) * x") == 1
+    assert _ops("-x") == 1
+
+
+def test_numbers_merge_by_value_and_unary_plus_is_dropped():
+    assert _ops("x*2 + x*2.0 + x*2e0") == 3    # x·2 built once, then two additions
+    assert _ops("+x") == 0 and _ops("+x * y") == 1
+
+
+def test_operands_in_another_order_are_another_node():
+    assert _ops("(x + y) * (y + x)") == 3
+    assert _ops("(x + y) * (x + y)") == 2
+
+
+def test_only_live_nodes_count_and_a_variable_without_a_path_costs_nothing():
+    from compare.engine import run_case as run_one
+    cases, _ = load_text("cases:\n  - name: d\n    steps: {u: x * x, v: exp(z), f: u + y}\n"
+                         "    at: {x: 1, y: 2, z: 3}\n    wrt: [x, y, z]\n")
+    cr = run_one(cases[0], methods=["naive", "backprop"])
+    assert cr.forward_ops == 2                # v = exp(z) is not live
+    assert cr.results["naive"].gradient["z"] == cr.results["backprop"].gradient["z"] == 0.0
+    # naive: x by 2 paths of length 2 (4 + 4, 1 addition), y by 1 path of length 1 (1 + 1)
+    assert cr.results["naive"].counts.total == 4 + 4 + 1 + 1 + 1
+    # backprop: relevant edges f->u, f->y, u->x twice: 4 derivatives, 4 products, 1 addition
+    c = cr.results["backprop"].counts
+    assert (c.derivatives, c.multiplications, c.additions) == (4, 4, 1)
