@@ -408,3 +408,20 @@ def test_only_live_nodes_count_and_a_variable_without_a_path_costs_nothing():
     # backprop: relevant edges f->u, f->y, u->x twice: 4 derivatives, 4 products, 1 addition
     c = cr.results["backprop"].counts
     assert (c.derivatives, c.multiplications, c.additions) == (4, 4, 1)
+
+
+def test_one_table_documents_every_status():
+    import re
+    from pathlib import Path
+    from compare.result import Status
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "case-format.md").read_text(
+        encoding="utf-8")
+    section = docs[docs.index("## Trouble at the point"):docs.index("## Limits")]
+    documented = re.findall(r"^\| `([a-z_]+)` \|", section, re.MULTILINE)
+    assert documented == [s.value for s in [Status.OK, Status.NONDIFFERENTIABLE,
+                                            Status.ILL_CONDITIONED, Status.DOMAIN,
+                                            Status.OVERFLOW, Status.NONFINITE,
+                                            Status.OVER_BUDGET, Status.TIMEOUT,
+                                            Status.TOO_LARGE, Status.IMPRECISE, Status.SKIPPED,
+                                            Status.ERROR]]
+    assert sorted(documented) == sorted(s.value for s in Status)
