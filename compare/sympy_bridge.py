@@ -109,6 +109,16 @@ def oversized_power(graph: Graph, max_exponent: float) -> Optional[int]:
     return None
 
 
+def exact_constant(graph: Graph, i: int) -> Any:
+    """A constant leaf's exact SymPy value: the number as written (3/10), or pi, E."""
+    import sympy
+
+    exact = graph.exact[i]
+    if isinstance(exact, str):
+        return sympy_constant(exact)
+    return sympy.Rational(exact.numerator, exact.denominator)
+
+
 def to_sympy(graph: Graph) -> tuple[Any, dict[str, sympy.Symbol]]:
     """The graph's output as a SymPy expression, and the symbol of each variable."""
     import sympy
@@ -124,11 +134,7 @@ def to_sympy(graph: Graph) -> tuple[Any, dict[str, sympy.Symbol]]:
         if code == VAR:
             exprs[i] = syms[graph.var_name[i]]
         elif code == CONST:
-            exact = graph.exact[i]
-            if isinstance(exact, str):
-                exprs[i] = sympy_constant(exact)
-            else:
-                exprs[i] = sympy.Rational(exact.numerator, exact.denominator)
+            exprs[i] = exact_constant(graph, i)
         else:
             exprs[i] = ops[code](*[exprs[c] for c in graph.args(i)])
     return exprs[graph.output], syms
@@ -316,9 +322,7 @@ def exact_values(graph: Graph, point: dict[str, Any]) -> ExactPass:
             vals[i] = point[graph.var_name[i]]
             continue
         if code == CONST:
-            exact = graph.exact[i]
-            vals[i] = (sympy_constant(exact) if isinstance(exact, str)
-                       else sympy.Rational(exact.numerator, exact.denominator))
+            vals[i] = exact_constant(graph, i)
             continue
         prim = OPS[code]
         args = [vals[c] for c in graph.args(i)]

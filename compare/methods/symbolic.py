@@ -1,8 +1,11 @@
 """SymPy's symbolic derivative: the exact reference, and a measure of expression swell.
 
-The expression is built from the same graph (compare.sympy_bridge), differentiated with
-`sympy.diff` for each variable and evaluated at the point with the case's decimals as exact
-rationals.  Its size (compare.sympy_bridge.expression_size: operations written out as a tree)
+The expression is built from the same graph (compare.sympy_bridge) and differentiated with
+`sympy.diff` for each variable.  The point is the exact rational of each float the numeric
+methods use; before SymPy's derivative is evaluated there, the graph itself is evaluated
+exactly node by node (domain, overflow, kinks, the local derivatives the chain rule needs), so
+the reference is never defined where the graph is not.  Where the user's decimal is not its
+float, the answer at the decimal is compared too (ill-conditioning).  Its size (compare.sympy_bridge.expression_size: operations written out as a tree)
 is reported before and after common-subexpression elimination (`cse`).  A swollen derivative
 is never evaluated by substitution into the whole tree: evaluation goes through the cse form,
 exactly while it is small, at 40 significant digits beyond `exact_max_ops`.  The work runs in a
