@@ -420,3 +420,13 @@ def test_one_table_documents_every_status():
                                             Status.TOO_LARGE, Status.IMPRECISE, Status.SKIPPED,
                                             Status.ERROR]]
     assert sorted(documented) == sorted(s.value for s in Status)
+
+
+def test_check_lists_an_ill_conditioned_case_as_passed_but_flagged(tmp_path, capsys):
+    from compare.cli import main
+    (tmp_path / "c.yaml").write_text("cases:\n  - name: ill\n    expression: "
+                                     "-e + sin(sin(exp(e/y)) + y)\n    at: {y: 0.07546}\n",
+                                     encoding="utf-8")
+    code = main(["check", "--cases", str(tmp_path / "c.yaml"), "--jobs", "1"])
+    out = capsys.readouterr().out
+    assert code == 0 and "pass, flagged" in out and "κ ≈" in out and "1 pass" in out

@@ -18,7 +18,9 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
         "check", parents=[parent], help=HELP,
         description=HELP + "  A case passes when at least two methods, or one method and the "
         "case's `expect`, produced a gradient and agree; it is unverified when no method "
-        "produced a gradient, or only one did and the case has no `expect`.",
+        "produced a gradient, or only one did and the case has no `expect`.  An ill-conditioned "
+        "case (the decimal written and its float give exact answers differing beyond the "
+        "tolerance) is listed as passed but flagged, with its condition estimate.",
         epilog=f"Example: {EXAMPLE}")
     methods_option(p)
     jobs_option(p)
