@@ -121,8 +121,6 @@ def exact_constant(graph: Graph, i: int) -> Any:
 
 def to_sympy(graph: Graph) -> tuple[Any, dict[str, sympy.Symbol]]:
     """The graph's output as a SymPy expression, and the symbol of each variable."""
-    import sympy
-
     live = graph.live()
     syms = {name: symbol(name) for name in graph.variables}
     exprs: list[Any] = [None] * len(graph)
@@ -308,8 +306,6 @@ def exact_values(graph: Graph, point: dict[str, Any]) -> ExactPass:
     that keeps the exact value's sign and zero-ness; a node whose exact value is beyond the
     largest float overflows, as in the float pass.  Nothing is simplified across nodes.
     """
-    import sympy
-
     live = graph.live()
     vals: list[Any] = [None] * len(graph)
     run = ExactPass(vals)
