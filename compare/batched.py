@@ -23,7 +23,7 @@ from typing import Any, Mapping, Optional, Sequence
 import numpy as np
 
 from .graph import Graph
-from .primitives import AT_ZERO, CONST, OPS
+from .primitives import AT_ROOT, AT_TIE, AT_ZERO, CONST, OPS
 from .result import DOMAIN, NONDIFFERENTIABLE, NONFINITE, OK, OVERFLOW, Status
 
 # Status codes per point: index into STATUSES (int8 arrays are cheap at 10^6 points).
@@ -224,7 +224,13 @@ def _kinks(graph: Graph, values: list, live: list[bool], size: int
         if not place:
             continue
         a = values[ga[i]]
-        hit = a == 0 if place == AT_ZERO else a == values[gb[i]]
+        if place == AT_ZERO:
+            hit = a == 0
+        elif place == AT_TIE:
+            hit = a == values[gb[i]]
+        else:   # AT_ROOT
+            b = values[gb[i]]
+            hit = (a == 0) & (b > 0) & (b < 1)
         hit = np.broadcast_to(hit, (size,))
         if not hit.any():
             continue

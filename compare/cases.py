@@ -123,6 +123,21 @@ class Library:
         return Library(chosen, errors, self.files)
 
 
+class Written(float):
+    """A point value: the float every numeric method uses, carrying the decimal text the user
+    wrote (`text`), so the exact reference can say where the two give different answers."""
+
+    __slots__ = ("text",)
+
+    def __new__(cls, value: float, text: str) -> "Written":
+        self = super().__new__(cls, value)
+        self.text = text
+        return self
+
+    def __reduce__(self) -> tuple:
+        return (Written, (float(self), self.text))
+
+
 # -- typed field readers ---------------------------------------------------------------------
 def read_number(node: Node, what: str, limits: Limits = DEFAULT_LIMITS) -> float:
     """A finite number written plainly; everything YAML 1.1 would silently reinterpret is refused."""
@@ -348,7 +363,7 @@ def _read_at(case: Case, at_node: Node, limits: Limits, note: _Collect) -> None:
     """The values in `at`; each bad one is noted and the others are still read."""
     for var, value in read_mapping(at_node, "at").items():
         with note:
-            case.at[var] = read_number(value, f"at.{var}", limits)
+            case.at[var] = Written(read_number(value, f"at.{var}", limits), value.value.strip())
 
 
 def _check_variables(case: Case, fields_: dict[str, Node]) -> None:

@@ -25,7 +25,13 @@ Definitions (pinned by tests; the reports quote them):
   f(x + h) − f(x − h), counted as an addition, and one division by 2h, counted as a
   multiplication.  *Passes* = the forward passes.  Forming x ± h and comparing estimates is
   not counted.
+* A variable with no path costs nothing in any method (its partial is 0).
 * **total** = local-derivative evaluations + multiplications + additions + evaluations.
+* Counts are those of a full run; a method that stopped early (a domain error, an infinite
+  slope met in the sweep) reports the work done until then, labelled *partial* in the tables.
+* The graph counted is the one built from the text: `e^X` is `exp(X)`; `-3` and `-(3)` are
+  number leaves while `-x` is a negation; numbers merge by value (2 = 2.0 = 2e0); unary `+`
+  is dropped; `x + y` and `y + x` are different nodes; identical subexpressions are one node.
 * **SymPy size**: operations in SymPy's derivatives written out as trees (as printed, shared
   subexpressions repeated): a sum or product of k terms counts k − 1, a power or a function
   call counts 1, symbols and numbers 0; summed over the differentiated variables.  *After cse*:

@@ -8,7 +8,7 @@ from itertools import count
 from typing import Mapping, Optional, Sequence
 
 from .graph import Graph
-from .primitives import AT_ZERO, CONST, OPS, VAR
+from .primitives import AT_ROOT, AT_ZERO, CONST, OPS, VAR
 from .result import DOMAIN, NONFINITE, OK, OVERFLOW
 
 KINKED = frozenset(i for i, p in enumerate(OPS) if p is not None and p.kink_at)
@@ -60,14 +60,14 @@ def forward(graph: Graph, point: Mapping[str, float]) -> Forward:
 def kinks_of(graph: Graph, values: list[float], live: Optional[list[bool]] = None) -> list[int]:
     """The live nodes sitting on a kink, in node order (`live` is computed when not given).
 
-    Ruled out for the whole graph where the table's kink places allow it: an AT_ZERO kink needs
-    an argument equal to 0, so when the graph has no tie-kinked operation and no value is 0
+    Ruled out for the whole graph where the table's kink places allow it: an AT_ZERO or AT_ROOT
+    kink needs an argument equal to 0, so when the graph has no tie-kinked operation and no value is 0
     there is none, and no node is tested one by one.
     """
     op = graph.op
     present = KINKED.intersection(op)
     if not present or (0.0 not in values
-                       and all(OPS[code].kink_at == AT_ZERO for code in present)):
+                       and all(OPS[code].kink_at in (AT_ZERO, AT_ROOT) for code in present)):
         return []
     a, b = graph.a, graph.b
     found = []

@@ -23,7 +23,8 @@ the numpy module as its first argument, so the table itself imports nothing heav
 
 Conventions at kinks (what the numeric methods use, the same as PyTorch):
 relu'(0) = 0, abs'(0) = 0, max/min at a tie pass 1/2 of the gradient to each argument,
-sqrt'(0) is infinite (reported as not differentiable).
+sqrt'(0) is infinite (reported as not differentiable), and so is a^b's slope at a = 0 when
+0 < b < 1 (x ** 0.5 is sqrt(x)).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ Number = float
 # rule kinks out for a whole graph at once (no value is 0: no AT_ZERO kink anywhere).
 AT_ZERO = "a = 0"     # at argument 0: relu, abs, sqrt
 AT_TIE = "a = b"      # where the two arguments are equal: max, min
+AT_ROOT = "a = 0 < b < 1"   # a root at its base 0: pow (x ** 0.5 is sqrt(x) there)
 # A local partial derivative: (a, b, out) -> d out / d arg.  b is None for unary primitives.
 Partial = Callable[[float, Optional[float], float], float]
 # A SymPy counterpart: the name of a SymPy function ("exp"), or (sympy module, *args) -> expr.
@@ -133,6 +135,8 @@ class Primitive:
             return a == 0
         if self.kink_at == AT_TIE:
             return a == b
+        if self.kink_at == AT_ROOT:
+            return a == 0 and b is not None and 0 < b < 1
         return False
 
     def wraps(self, position: int, child_precedence: int) -> bool:
@@ -227,9 +231,10 @@ def check_primitive(p: Primitive, table: Mapping[str, Primitive]) -> None:
             or callable(p.sympy_rule)):
         raise bad("sympy_rule must be a SymPy function's name or a function of "
                   "(sympy, *args)")
-    if p.kink_at not in ("", AT_ZERO, AT_TIE):
-        raise bad(f"kink_at {p.kink_at!r} is not one of {AT_ZERO!r}, {AT_TIE!r} or ''")
-    if p.kink_at == AT_TIE and p.arity != 2:
+    if p.kink_at not in ("", AT_ZERO, AT_TIE, AT_ROOT):
+        raise bad(f"kink_at {p.kink_at!r} is not one of {AT_ZERO!r}, {AT_TIE!r}, "
+                  f"{AT_ROOT!r} or ''")
+    if p.kink_at in (AT_TIE, AT_ROOT) and p.arity != 2:
         raise bad("a tie needs two arguments")
     if not (bool(p.kink_at) == bool(p.kink_note) == (p.kink_tangent is not None)):
         raise bad("kink_at, kink_note and kink_tangent go together (all set or none)")
@@ -339,6 +344,12 @@ def _sigmoid_slope(a: float, b: Optional[float], out: float) -> float:
     `_sech2` gives: 1 − out cancels as σ(a) nears 1."""
     z = math.exp(-abs(a))
     return z / ((1.0 + z) * (1.0 + z))
+
+
+def _root_tangent(a: float, b: Optional[float], ta: float, tb: float) -> float:
+    # a^b at a = 0 with 0 < b < 1, as sqrt: infinite slope into a > 0, none into a < 0; moving
+    # b alone leaves 0^b = 0.
+    return _sqrt_tangent(a, None, ta, 0.0)
 
 
 def _max_ab(a: float, b: float) -> float:
@@ -456,6 +467,9 @@ POW = _declare(Primitive(
     lambda sp, a, b: a**b,
     notation=INFIX, symbol="^", spellings=("**", "^"), precedence=POWER, associativity=RIGHT,
     domain=_pow_domain,
+    kink_at=AT_ROOT,
+    kink_note="the slope of a^b in a at a = 0 with 0 < b < 1 is infinite (as sqrt'(0))",
+    kink_tangent=_root_tangent,
     batched=BatchedRule(_np_pow, (_np_pow_da, _np_pow_db))))
 NEG = _declare(Primitive(
     "neg", 1, operator.neg, (lambda a, b, o: -1.0,), ("-1",),

@@ -10,7 +10,7 @@ class Status(str, Enum):
     """Status of one method on one case: one vocabulary for every method, table and report.
 
     A `str` subclass, so a status compares, hashes, prints and serializes as its word ("ok").
-    OK and NONDIFFERENTIABLE produce a gradient; the others explain why there is none (or why
+    OK, NONDIFFERENTIABLE and ILL_CONDITIONED produce a gradient; the others explain why there is none (or why
     it is not trusted).
     """
 
@@ -23,6 +23,8 @@ class Status(str, Enum):
     TIMEOUT = "timeout"                      # symbolic: time budget exhausted
     TOO_LARGE = "too_large"                  # symbolic: graph or exponent above a limit
     IMPRECISE = "imprecise"                  # symbolic: no significant digit survives
+    ILL_CONDITIONED = "ill_conditioned"      # symbolic: the decimal written and its float
+                                             # give answers differing beyond tolerance
     ERROR = "error"                          # the method failed for another reason (see note)
     SKIPPED = "skipped"                      # scale: not run, a smaller size already timed out
 
@@ -45,10 +47,11 @@ OVER_BUDGET = Status.OVER_BUDGET
 TIMEOUT = Status.TIMEOUT
 TOO_LARGE = Status.TOO_LARGE
 IMPRECISE = Status.IMPRECISE
+ILL_CONDITIONED = Status.ILL_CONDITIONED
 ERROR = Status.ERROR
 SKIPPED = Status.SKIPPED
 
-HAS_GRADIENT = (OK, NONDIFFERENTIABLE)
+HAS_GRADIENT = (OK, NONDIFFERENTIABLE, ILL_CONDITIONED)
 
 
 @dataclass
@@ -76,6 +79,12 @@ class SympyDetails:
     derivatives: dict[str, str] = field(default_factory=dict)   # variable -> SymPy's text
     exact: dict[str, str] = field(default_factory=dict)         # variable -> exact value text
     value_exact: Optional[str] = None                            # f's exact value, if short
+    # At kinks: variable -> (left, right) exact one-sided partials as floats (None: undefined).
+    sides: dict[str, tuple[Optional[float], Optional[float]]] = field(default_factory=dict)
+    # Ill-conditioned: the answer at the decimals the user wrote (value, ∂/∂v, status) and the
+    # condition estimate κ (relative change of the answer / relative change of the input).
+    decimal: Optional[dict] = None
+    condition: Optional[float] = None
 
 
 @dataclass

@@ -24,6 +24,7 @@ import pandas as pd
 
 from .engine import Run
 from .methods.numeric import relative_error
+from .result import HAS_GRADIENT, Result
 from .errors import GradcompareError, printable
 from .fmt import ratio
 
@@ -104,8 +105,15 @@ def _side(r, var: str, k: int) -> Optional[float]:
 
 
 COST_COLUMNS = ["case", "method", "status", "derivatives", "multiplications", "additions",
-                "evaluations", "passes", "total", "predicted", "sympy_size_raw", "sympy_size_cse", "seconds", "node",
+                "evaluations", "passes", "total", "predicted", "partial", "sympy_size_raw", "sympy_size_cse", "seconds", "node",
                 "note"]
+
+
+def partial_counts(r: Result) -> bool:
+    """Counts of a method that stopped early (a domain error or an infinite slope met in the
+    sweep): the work done until it stopped, not the cost of a full run."""
+    return (r.counts is not None and not r.predicted
+            and (r.status not in HAS_GRADIENT or None in r.gradient.values()))
 
 
 def cost_table(run: Run) -> pd.DataFrame:
@@ -122,6 +130,7 @@ def cost_table(run: Run) -> pd.DataFrame:
                 "passes": c.passes if c else None,
                 "total": c.total if c else None,
                 "predicted": r.predicted,
+                "partial": partial_counts(r),
                 "sympy_size_raw": r.details.size_raw if r.details else None,
                 "sympy_size_cse": r.details.size_cse if r.details else None,
                 "seconds": r.seconds, "node": r.node, "note": r.note,
@@ -133,7 +142,7 @@ def cost_table(run: Run) -> pd.DataFrame:
 CASE_COLUMNS = ["case", "file", "title", "tags", "inputs", "nodes", "edges", "paths",
                 "forward_ops", "naive_total", "backprop_total", "naive_over_backprop",
                 "backprop_over_forward", "forward_mode_total", "forward_mode_over_backprop", "reference", "all_agree", "expect_matched", "kink",
-                "passed", "problems"]
+                "ill_conditioned", "passed", "problems"]
 
 
 def case_table(run: Run) -> pd.DataFrame:
@@ -143,9 +152,9 @@ def case_table(run: Run) -> pd.DataFrame:
         back = cr.results.get("backprop")
         nt = naive.counts.total if naive and naive.counts else None
         bt = back.counts.total if back and back.counts and back.ok else None
-        if back and not back.ok:
-            bt = None
-        if naive and naive.status not in ("ok", "nondifferentiable", "over_budget"):
+        if back and (not back.ok or partial_counts(back)):
+            bt = None     # a stopped sweep's counts are not the cost of the method
+        if naive and naive.status != "over_budget" and partial_counts(naive):
             nt = None
         fwd = cr.results.get("forward")
         ft = fwd.counts.total if fwd and fwd.counts and fwd.ok else None
@@ -159,7 +168,8 @@ def case_table(run: Run) -> pd.DataFrame:
             "forward_mode_total": ft,
             "forward_mode_over_backprop": ratio(ft, bt) if ft is not None and bt else None,
             "reference": cr.reference or None, "all_agree": cr.all_agree,
-            "expect_matched": cr.expect_matched, "kink": cr.kink, "passed": cr.passed,
+            "expect_matched": cr.expect_matched, "kink": cr.kink,
+            "ill_conditioned": bool(cr.ill_conditioned), "passed": cr.passed,
             "problems": "; ".join(cr.problems),
         })
     return tidy_frame(rows, CASE_COLUMNS, ("nodes", "edges", "paths", "forward_ops",

@@ -6,6 +6,8 @@ trace interpreters reported as statuses; a good case beside a bad one still comp
 
 from __future__ import annotations
 
+import math
+
 import json
 import subprocess
 import sys
@@ -121,12 +123,13 @@ def test_kinks_beside_undefined_slopes_are_statuses(tmp_path, expression, at):
         assert proc.returncode in (0, 1), (argv, proc.stderr)
 
 
-def test_one_sided_slopes_at_a_kink_beside_sqrt_at_0_are_unknown_not_an_error():
+def test_one_sided_slopes_at_a_kink_beside_a_root_at_0_are_those_of_sqrt():
     cases, _ = load_text("cases:\n  - name: k\n    expression: relu(x) + x**0.5\n"
                          "    at: {x: 0}\n")
     cr = run_case(cases[0])
-    left, right = cr.one_sided["x"]
-    assert (left, right) == (None, None)   # x**0.5 has no derivative at 0: unknown, no error
+    # x**0.5 at 0 is sqrt(x) there: no slope on the left, +inf on the right.
+    assert cr.one_sided["x"] == (None, math.inf)
+    assert {r.status for r in cr.results.values()} == {"nondifferentiable"}
 
 
 def test_handout_of_sqrt_at_0_is_a_clear_line(tmp_path):

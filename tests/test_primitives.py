@@ -28,8 +28,7 @@ from compare import primitives
 from compare.diagram import operation_text
 from compare.forward import forward
 from compare.methods import backprop, naive
-from compare.methods.symbolic import _kink_at_point
-from compare.primitives import (AT_TIE, AT_ZERO, CONSTANTS, FUNCTIONS, INFIX, PRIMITIVES,
+from compare.primitives import (AT_ROOT, AT_TIE, AT_ZERO, CONSTANTS, FUNCTIONS, INFIX, PRIMITIVES,
                                 Primitive, TableError, check_primitive)
 from compare.formulas import display, render_formula
 from compare.sympy_bridge import kink_functions, sympy_constant, sympy_function
@@ -244,9 +243,9 @@ def test_kink_place_is_declared_with_its_one_sided_rule(name):
     """A primitive names where its kinks are (the forward pass screens graphs by it) exactly
     when it gives the one-sided rule there; the kink test follows the declared place."""
     prim = PRIMITIVES[name]
-    assert prim.kink_at in ("", AT_ZERO, AT_TIE)
+    assert prim.kink_at in ("", AT_ZERO, AT_TIE, AT_ROOT)
     assert bool(prim.kink_at) == (prim.kink_tangent is not None)
-    b = 0.0 if prim.arity == 2 else None
+    b = (0.5 if prim.kink_at == AT_ROOT else 0.0) if prim.arity == 2 else None
     assert prim.kink(0.0, b) == bool(prim.kink_at)
     assert prim.kink(-0.0, b) == bool(prim.kink_at)
     assert not prim.kink(0.25, -0.5 if prim.arity == 2 else None)
@@ -642,15 +641,18 @@ def test_kink_functions_come_from_the_table():
     assert set(kink_functions()) == {sympy.Heaviside, sympy.sign}
 
 
-def test_kink_at_point_reads_the_table(monkeypatch):
-    x = sympy.Symbol("x", real=True)
-    assert _kink_at_point([sympy.Heaviside(x)], {x: 0})
-    assert _kink_at_point([x * sympy.sign(x - 1)], {x: 1})
-    assert not _kink_at_point([sympy.Heaviside(x)], {x: 2})
-    monkeypatch.setattr("compare.sympy_bridge.kink_functions", lambda: (sympy.sign,))
-    assert not _kink_at_point([sympy.Heaviside(x)], {x: 0})
-    monkeypatch.setattr("compare.sympy_bridge.kink_functions", lambda: ())
-    assert not _kink_at_point([sympy.sign(x)], {x: 0})
+def test_exact_kinks_follow_the_table():
+    """The exact pass finds kinks at the table's places, decided on exact values."""
+    from compare.sympy_bridge import exact_kink
+    half, third = sympy.Rational(1, 2), sympy.Rational(1, 3)
+    assert exact_kink(PRIMITIVES["relu"], sympy.Integer(0), None)
+    assert exact_kink(PRIMITIVES["abs"], sympy.log(2) + sympy.log(3) - sympy.log(6), None)
+    assert not exact_kink(PRIMITIVES["relu"], sympy.Rational(1, 10**40), None)
+    assert exact_kink(PRIMITIVES["max"], third, sympy.Integer(1) / 3)
+    assert not exact_kink(PRIMITIVES["min"], third, third + sympy.Rational(1, 10**30))
+    assert exact_kink(PRIMITIVES["pow"], sympy.Integer(0), half)
+    assert not exact_kink(PRIMITIVES["pow"], sympy.Integer(0), sympy.Integer(2))
+    assert not exact_kink(PRIMITIVES["exp"], sympy.Integer(0), None)
 
 
 @pytest.mark.parametrize("name", list(CONSTANTS))

@@ -20,7 +20,9 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
         "check", parents=[parent], help=HELP,
         description=HELP + "  A case passes when at least two methods, or one method and the "
         "case's `expect`, produced a gradient and agree; it is unverified when no method "
-        "produced a gradient, or only one did and the case has no `expect`.",
+        "produced a gradient, or only one did and the case has no `expect`.  An ill-conditioned "
+        "case (the decimal written and its float give exact answers differing beyond the "
+        "tolerance) is listed as passed but flagged, with its condition estimate.",
         epilog=f"Example: {EXAMPLE}")
     methods_option(p)
     jobs_option(p)
@@ -41,6 +43,9 @@ def main(args: argparse.Namespace) -> int:
     rows = [[cr.case.name, f"{cr.case.file}:{cr.case.line}", cr.verdict.value, problem]
             for cr in run.runs if cr.verdict is not Verdict.PASS
             for problem in cr.problems or [cr.unverified_reason]]
+    rows += [[cr.case.name, f"{cr.case.file}:{cr.case.line}", f"{cr.verdict.value}, flagged",
+              cr.ill_conditioned] for cr in run.runs
+             if cr.verdict is Verdict.PASS and cr.ill_conditioned]
     if rows:
         print(text_table(rows, ["case", "where", "verdict", "problem"], width=200))
     n = len(run.runs)

@@ -8,7 +8,8 @@ from typing import Mapping, Optional
 from ..forward import Forward, forward
 from ..graph import Graph
 from ..primitives import OPS
-from ..result import DOMAIN, NONDIFFERENTIABLE, NONFINITE, OK, Result
+from ..result import DOMAIN, NONDIFFERENTIABLE, NONFINITE, OK, OVERFLOW, Result
+from ..tangent import one_sided, sides_agree
 
 
 def start(method: str, graph: Graph, point: Mapping[str, float],
@@ -32,19 +33,43 @@ def local(graph: Graph, values: list[float], parent: int, position: int) -> floa
 
 
 def finish(result: Result, graph: Graph, fw: Forward) -> Result:
-    """Set the status from the gradient and the kinks met on the way."""
+    """Set the status from the gradient and the kinks met on the way.
+
+    A gradient too large for a float is an overflow (as everywhere); NaN is non-finite.  At
+    kinks the exact one-sided derivatives (compare.tangent) decide: where they agree for every
+    variable the function is differentiable there and the status is ok, with a note (saying
+    so when the convention's value is not that derivative); where they differ it is
+    nondifferentiable.
+    """
     grads = result.gradient.values()
     if None not in grads and all(map(math.isfinite, grads)):
         bad = []
     else:
         bad = [v for v, g in result.gradient.items() if g is None or not math.isfinite(g)]
     if bad:
-        result.status = NONFINITE if result.status == OK else result.status
-        result.note = result.note or f"gradient not finite for {', '.join(bad)}"
+        if result.status == OK:
+            infinite = all(g is not None and math.isinf(g) for v, g in result.gradient.items()
+                           if v in bad)
+            result.status = OVERFLOW if infinite else NONFINITE
+            result.note = result.note or (
+                f"∂f/∂{bad[0]} overflows a float" if infinite
+                else f"gradient not finite for {', '.join(bad)}")
     elif fw.kinks and result.status == OK:
-        result.status = NONDIFFERENTIABLE
-        result.node = graph.describe(fw.kinks[0])
-        result.note = "; ".join(kink_text(graph, i) for i in fw.kinks)
+        where = "; ".join(kink_text(graph, i) for i in fw.kinks)
+        wrt = list(result.gradient)
+        live = fw.live or graph.live()     # backprop's fused pass does not keep liveness
+        if sides_agree(graph, fw.values, live, fw.kinks, wrt):
+            sides = one_sided(graph, fw.values, live, fw.kinks, wrt)
+            off = [v for v, g in result.gradient.items() if g != sides[v][1]]
+            result.note = (f"on a kink ({where}), but the one-sided derivatives agree for "
+                           f"every variable: the function is differentiable here")
+            if off:
+                result.note += (f"; the convention's ∂f/∂{off[0]} = {result.gradient[off[0]]!r} "
+                                f"is not that derivative ({sides[off[0]][1]!r})")
+        else:
+            result.status = NONDIFFERENTIABLE
+            result.node = graph.describe(fw.kinks[0])
+            result.note = where
     return result
 
 
@@ -70,7 +95,7 @@ def derivative_failure(result: Result, graph: Graph, values: list[float], parent
         result.note = kink_text(graph, parent)
     else:
         result.status = DOMAIN
-        result.note = f"local derivative of {result.node} undefined ({err})"
+        result.note = f"local derivative of {result.node} undefined"
     result.value = values[graph.output]
     result.gradient = {v: None for v in wrt}
     return result

@@ -1,8 +1,11 @@
 """SymPy's symbolic derivative: the exact reference, and a measure of expression swell.
 
-The expression is built from the same graph (compare.sympy_bridge), differentiated with
-`sympy.diff` for each variable and evaluated at the point with the case's decimals as exact
-rationals.  Its size (compare.sympy_bridge.expression_size: operations written out as a tree)
+The expression is built from the same graph (compare.sympy_bridge) and differentiated with
+`sympy.diff` for each variable.  The point is the exact rational of each float the numeric
+methods use; before SymPy's derivative is evaluated there, the graph itself is evaluated
+exactly node by node (domain, overflow, kinks, the local derivatives the chain rule needs), so
+the reference is never defined where the graph is not.  Where the user's decimal is not its
+float, the answer at the decimal is compared too (ill-conditioning).  Its size (compare.sympy_bridge.expression_size: operations written out as a tree)
 is reported before and after common-subexpression elimination (`cse`).  A swollen derivative
 is never evaluated by substitution into the whole tree: evaluation goes through the cse form,
 exactly while it is small, at 40 significant digits beyond `exact_max_ops`.  The work runs in a
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import math
 import time
+from fractions import Fraction
 from typing import Any, Mapping, Optional, Sequence
 
 from ..fmt import count_text
@@ -21,10 +25,10 @@ from ..graph import Graph
 from ..isolation import (CRASHED, DONE, SKIPPED, TIMEOUT as DEADLINE, WorkerPool,
                          available_cores, call_with_deadline)
 from ..limits import DEFAULT_LIMITS, Limits
-from ..result import (SympyDetails, DOMAIN, ERROR, IMPRECISE, NONDIFFERENTIABLE, OK, TIMEOUT, TOO_LARGE,
-                      Result)
-from ..sympy_bridge import (exact_number, expression_size, oversized_power, to_sympy,
-                            written_out_size)
+from ..cases import DEFAULT_ABS_TOL, DEFAULT_REL_TOL
+from ..result import (DOMAIN, ERROR, ILL_CONDITIONED, IMPRECISE, NONDIFFERENTIABLE, OK,
+                      OVERFLOW, TIMEOUT, TOO_LARGE, Result, Status, SympyDetails)
+from ..sympy_bridge import expression_size, oversized_power, to_sympy, written_out_size
 
 NAME = "sympy"
 DIGITS = 40
@@ -136,25 +140,120 @@ def _as_float(v: Any) -> tuple[Optional[float], str]:
     return f, ""
 
 
-def _kink_at_point(derivs: list, env: dict) -> bool:
-    """Does a derivative hold a kink marker at 0 at the point (Heaviside(0) from relu, max or
-    min, sign(0) from abs)?  The markers are the ones the primitive table declares."""
-    from ..sympy_bridge import kink_functions
+def _number(v: Any) -> tuple[Optional[float], str]:
+    """An exact value (already checked finite and real) as a float, or why not."""
+    from ..sympy_bridge import overflows
+    if overflows(v):
+        return None, "overflows a float"
+    return _as_float(v)
 
-    markers = kink_functions()
-    if not markers:
-        return False   # atoms() with no types would return every atom
-    for d in derivs:
-        for h in d.atoms(*markers):
-            if h.args and h.args[0].xreplace(env) == 0:
-                return True
-    return False
+
+def _at(graph: Graph, wrt: list[str], point: dict, cse_form: tuple, exact: bool
+        ) -> dict[str, Any]:
+    """Value and gradient at one exact point: the graph's own exact pass first (domain,
+    overflow, kinks node by node), then SymPy's derivative, evaluated exactly there.
+
+    Where SymPy's closed form is indeterminate although every node and local derivative is
+    defined (x^y at (0, 2) is written y·x^y/x), the exact chain rule over the graph gives the
+    value instead; at kinks the exact one-sided derivatives decide.
+    """
+    import sympy
+    from ..sympy_bridge import (exact_gradient, exact_tangent, exact_values, finite_real,
+                                resolve)
+    run = exact_values(graph, point)
+    out: dict[str, Any] = {"status": OK, "note": "", "node": None, "value": None,
+                           "gradient": {v: None for v in wrt}, "exact": {}, "value_exact": None,
+                           "sides": {}}
+    if run.status:
+        out["status"] = DOMAIN if run.status == "domain" else OVERFLOW
+        out["note"], out["node"] = run.message, graph.describe(run.node)
+        return out
+    value = run.values[graph.output]
+    out["value"], _ = _number(value)
+    out["value_exact"] = value
+    # The local derivatives the graph's chain rule needs, in the numeric sweep's order.
+    chained, failed = exact_gradient(graph, run, wrt)
+    if failed is not None:
+        out["node"] = graph.describe(failed)
+        if failed in run.kinks:
+            out["status"] = NONDIFFERENTIABLE
+            out["note"] = f"a kink at {out['node']} with an infinite slope"
+        else:
+            out["status"] = DOMAIN
+            out["note"] = f"local derivative of {out['node']} undefined"
+        return out
+    grads: dict[str, Any] = {}
+    if run.kinks:
+        sides = {}
+        for name in wrt:
+            node = graph.variables.get(name)
+            if node is None:
+                sides[name] = (sympy.Integer(0), sympy.Integer(0))
+                continue
+            sides[name] = (-exact_tangent(graph, run, node, -1), exact_tangent(graph, run, node, 1))
+        agree = all(finite_real(l) and finite_real(r) and _same(l, r) for l, r in sides.values())
+        out["sides"] = {n: tuple(_side(s) for s in lr) for n, lr in sides.items()}
+        where = ", ".join(graph.describe(i) for i in run.kinks)
+        if agree:
+            grads = {n: lr[1] for n, lr in sides.items()}
+            out["note"] = (f"on a kink at {where}, but the exact one-sided derivatives agree "
+                           f"for every variable: the function is differentiable here")
+        else:
+            out["status"] = NONDIFFERENTIABLE
+            out["node"] = graph.describe(run.kinks[0])
+            out["note"] = (f"a kink at {where}: the one-sided derivatives differ; SymPy's "
+                           f"derivative takes Heaviside(0) = 1/2 and sign(0) = 0")
+    if not grads:
+        env = {sym: point[name] for name, sym in cse_form[2].items()}
+        values, rounded = _evaluate_cse(cse_form[0], cse_form[1], env, exact)
+        out["rounded"] = rounded
+        grads = {n: resolve(v) for n, v in zip(wrt, values[1:])}
+        if not all(finite_real(v) for v in grads.values()):
+            grads = chained
+            out["note"] = out["note"] or (
+                "SymPy's closed form is indeterminate here (such as 0/0); the value is the "
+                "exact chain rule over the graph")
+    for name, g in grads.items():
+        if not finite_real(g):
+            continue
+        f, problem = _number(g)
+        if problem == "overflows a float" and out["status"] == OK:
+            out["status"], out["note"] = OVERFLOW, f"∂f/∂{name} overflows a float"
+        elif problem == IMPRECISE_NOTE and out["status"] == OK:
+            out["status"], out["note"] = IMPRECISE, f"∂/∂{name}: {problem}"
+        out["gradient"][name] = f
+        out["exact"][name] = g
+    return out
+
+
+def _side(v: Any) -> Optional[float]:
+    """A one-sided derivative as a float: ±inf for an infinite slope, None where undefined."""
+    import sympy
+    from ..sympy_bridge import finite_real
+    if v == sympy.oo or v == -sympy.oo:
+        return math.inf if v == sympy.oo else -math.inf
+    return _number(v)[0] if finite_real(v) else None
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal exact values (or, carried as digits, equal to all but the last ten)."""
+    from ..sympy_bridge import GUARD_DIGITS, is_zero
+    if is_zero(a - b):
+        return True
+    scale = max(abs(a.evalf(GUARD_DIGITS)), abs(b.evalf(GUARD_DIGITS)))
+    return abs((a - b).evalf(GUARD_DIGITS)) <= scale * 10 ** (10 - GUARD_DIGITS)
 
 
 def symbolic_work(graph: Graph, point: Mapping[str, float], wrt: list[str],
                   exact_max_ops: int) -> dict[str, Any]:
-    """Everything SymPy does for one case; returns plain data (it may cross a process)."""
+    """Everything SymPy does for one case; returns plain data (it may cross a process).
+
+    The point is the exact rational of each float the numeric methods use.  When the user
+    wrote a decimal that is not that float (0.1), the answer is also found at the decimal,
+    and where the two differ beyond the default tolerance the case is ill-conditioned.
+    """
     import sympy
+    from ..sympy_bridge import float_point
     expr, syms = to_sympy(graph)
     derivs = [sympy.diff(expr, syms[v]) if v in syms else sympy.Integer(0) for v in wrt]
     memo: dict = {}
@@ -164,34 +263,67 @@ def symbolic_work(graph: Graph, point: Mapping[str, float], wrt: list[str],
     size_cse = sum(expression_size(rhs, memo) for _, rhs in replacements) + sum(
         expression_size(r, memo) for r in reduced[1:])
     exact = size_raw <= exact_max_ops
-    env = {syms[name]: (exact_number(val) if exact else sympy.Float(repr(float(val)), DIGITS))
-           for name, val in point.items() if name in syms}
-    values, rounded = _evaluate_cse(replacements, reduced, env, exact)
-    how = (f"exact, nested terms at {GUARD_DIGITS} digits" if rounded else "exact"
-           ) if exact else f"{DIGITS} digits"
+    cse_form = (replacements, reduced, syms)
+    at_float = {name: float_point(val) for name, val in point.items()}
+    found = _at(graph, wrt, at_float, cse_form, exact)
+    how = (f"exact, nested terms at {GUARD_DIGITS} digits" if found.pop("rounded", False)
+           else "exact") if exact else f"{DIGITS} digits"
     out: dict[str, Any] = {"size_raw": int(size_raw), "size_cse": int(size_cse),
-                           "evaluated": how,
-                           "derivatives": {}, "exact": {}, "gradient": {}, "problems": []}
-    value, problem = _as_float(values[0])
-    out["value"] = value
-    if problem:
-        out["problems"].append(f"value: {problem}")
-    for name, d, v in zip(wrt, derivs, values[1:]):
-        out["derivatives"][name] = _clipped_text(d, 2_000)
-        g, problem = _as_float(v)
-        out["gradient"][name] = g
-        if problem:
-            out["problems"].append(f"∂/∂{name}: {problem}")
-        if exact:
-            shown = short_text(v)
-            if shown is not None:
-                out["exact"][name] = shown
-    if exact:
-        shown = short_text(values[0])
-        if shown is not None:
-            out["value_exact"] = shown
-    out["kink_at_point"] = _kink_at_point(derivs, env)
+                           "evaluated": how + " at the float point",
+                           "derivatives": {name: _clipped_text(d, 2_000)
+                                           for name, d in zip(wrt, derivs)}}
+    out.update({k: found[k] for k in ("status", "note", "node", "value", "gradient", "sides")})
+    out["exact"] = {n: t for n, g in found["exact"].items()
+                    if exact and (t := short_text(g)) is not None}
+    ve = found["value_exact"]
+    out["value_exact"] = short_text(ve) if exact and ve is not None else None
+    out["decimal"], out["condition"] = _decimal_check(graph, wrt, point, at_float, found,
+                                                      cse_form, exact)
     return out
+
+
+def _written(value: float) -> Optional[Any]:
+    """The exact decimal the user wrote for a point value, when it is not the float itself."""
+    import sympy
+    text = getattr(value, "text", None)
+    if text is None:
+        return None
+    f = Fraction(text)
+    if f == Fraction(float(value)):
+        return None
+    return sympy.Rational(f.numerator, f.denominator)
+
+
+def _decimal_check(graph: Graph, wrt: list[str], point: Mapping[str, float], at_float: dict,
+                   found: dict, cse_form: tuple, exact: bool
+                   ) -> tuple[Optional[dict], Optional[float]]:
+    """The answer at the decimals the user wrote, and the condition estimate, when it differs
+    from the answer at the floats beyond the default tolerance (else None, None).
+
+    Condition estimate κ = (largest relative change of f or of a partial between the two
+    points) / (largest relative change of an input): how much the case magnifies the
+    difference between the decimal and its float.
+    """
+    decimals = {n: _written(v) for n, v in point.items()}
+    if found["status"] not in (OK,) or not any(d is not None for d in decimals.values()):
+        return None, None
+    at_dec = {n: (d if d is not None else at_float[n]) for n, d in decimals.items()}
+    there = _at(graph, wrt, at_dec, cse_form, exact)
+    here_vals = [found["value"], *found["gradient"].values()]
+    there_vals = [there["value"], *[there["gradient"].get(v) for v in wrt]]
+    differ = there["status"] != found["status"] or any(
+        a is None or b is None or abs(a - b) > max(DEFAULT_REL_TOL * max(abs(a), abs(b)),
+                                                   DEFAULT_ABS_TOL)
+        for a, b in zip(here_vals, there_vals))
+    if not differ:
+        return None, None
+    dx = max(abs(float((at_dec[n] - at_float[n]) / at_float[n])) for n in at_dec
+             if at_float[n] != 0 and at_dec[n] != at_float[n])
+    dy = max((abs(a - b) / max(abs(a), 1e-300) for a, b in zip(here_vals, there_vals)
+              if a is not None and b is not None), default=math.inf)
+    shown = {"value": there["value"], **{f"∂/∂{v}": there["gradient"].get(v) for v in wrt},
+             "status": str(there["status"])}
+    return shown, (dy / dx if dx else math.inf)
 
 
 def _precheck(graph: Graph, wrt: list[str], limits: Limits) -> tuple[Optional[Result], int]:
@@ -249,19 +381,25 @@ def _finish(wrt: list[str], status: str, data: Any, limits: Limits) -> Result:
         return result
     result.value = data["value"]
     result.gradient = dict(data["gradient"])
+    result.status = Status(data["status"])
+    result.note, result.node = data["note"], data["node"]
     result.details = SympyDetails(data["size_raw"], data["size_cse"], data["evaluated"],
-                                  data["derivatives"], data["exact"], data.get("value_exact"))
-    if data["problems"]:
-        imprecise = all(p.endswith(IMPRECISE_NOTE) for p in data["problems"])
-        result.status = IMPRECISE if imprecise else DOMAIN
-        result.note = "; ".join(data["problems"])
-    elif data["kink_at_point"]:
-        result.status = NONDIFFERENTIABLE
-        result.note = ("SymPy's derivative takes Heaviside(0) = 1/2 or sign(0) = 0 at the "
-                       "point (a kink)")
-    else:
-        result.status = OK
+                                  data["derivatives"], data["exact"], data["value_exact"],
+                                  sides=data["sides"], decimal=data["decimal"],
+                                  condition=data["condition"])
+    if data["decimal"] is not None and result.status == OK:
+        result.status = ILL_CONDITIONED
+        result.note = _ill_note(data["decimal"], data["condition"])
     return result
+
+
+def _ill_note(decimal: dict, condition: Optional[float]) -> str:
+    """What an ill-conditioned case's note says: the condition estimate, the decimal's answer."""
+    shown = ", ".join(f"{k} = {v!r}" if isinstance(v, float) else f"{k}: {v}"
+                      for k, v in decimal.items() if v is not None and k != "status")
+    kappa = "∞" if condition is None or math.isinf(condition) else f"{condition:.3g}"
+    return (f"ill-conditioned (κ ≈ {kappa}): the exact answer at the decimals written differs "
+            f"beyond tolerance from the one at their floats ({shown})")
 
 
 def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
