@@ -151,7 +151,7 @@ def _sides(graph: Graph, values: Sequence[float], live: Optional[Sequence[bool]]
             continue
         sides: list = []
         for direction in (-1, 1):
-            t = tangents(graph, values, {node: float(direction)}, live, kink_set, exact)
+            t = tangents(graph, values, {node: float(direction)}, live, kink_set, exact=exact)
             value = direction * t.tangent[graph.output] if t.ok else None
             sides.append(None if value is None or (isinstance(value, float)
                                                    and math.isnan(value)) else value)
