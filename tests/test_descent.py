@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import subprocess
-import sys
 from decimal import Decimal, getcontext
 from fractions import Fraction as F
 from pathlib import Path
@@ -21,6 +19,8 @@ import pytest
 from compare import descent
 from compare.cases import load_library, load_text
 from compare.methods import METHODS
+
+from clirun import gc
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = {c.name: c for c in load_library(ROOT / "cases").cases}
@@ -298,8 +298,7 @@ def test_bad_settings_are_one_clear_error(kwargs, message):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "compare", "descend", *args, "--cases",
-                           str(ROOT / "cases")], capture_output=True, text=True, cwd=ROOT)
+    return gc("descend", *args, "--cases", str(ROOT / "cases"), cwd=ROOT)
 
 
 @pytest.mark.parametrize("args", [

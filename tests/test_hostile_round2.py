@@ -19,6 +19,8 @@ from compare.engine import run_case
 from compare.fmt import count_text, digit_count, format_number, huge_int_text
 from compare.tables import exact_integers
 
+from clirun import gc
+
 GOOD = "  - name: good\n    expression: (x + y) * z\n    at: {x: 3, y: -4, z: 5}\n" \
        "    expect: {value: -5, gradient: {x: 5, y: 5, z: -1}}\n"
 
@@ -27,27 +29,6 @@ def steps_case(name: str, first: str, step: str, n: int, at: str) -> str:
     lines = [f"  - name: {name}", "    steps:", f"      s0: {first}"]
     lines += [f"      s{k}: " + step.replace("P", f"s{k - 1}") for k in range(1, n + 1)]
     return "\n".join(lines + [f"    at: {at}"]) + "\n"
-
-
-def gc(*argv: str, cwd) -> subprocess.CompletedProcess:
-    """The real command line, run in this process (a new interpreter per call would cost a
-    second each): exit code, stdout and stderr as a user sees them.  An exception escaping
-    `main` fails the test, as a traceback would."""
-    import contextlib
-    import io
-    import os
-
-    from compare.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    here = os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(list(argv))
-    finally:
-        os.chdir(here)
-    return subprocess.CompletedProcess(list(argv), code, out.getvalue(), err.getvalue())
 
 
 def test_huge_integers_are_written_without_text_conversion():
