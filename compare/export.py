@@ -1,8 +1,10 @@
 """The case library with exact references as one JSON document, for engines in any language.
 
 `gradcompare export --format json` writes it.  Every number is given as a float and, where
-it is known exactly, as text beside it (`{"float": 0.1, "exact": "1/10"}`; a rational is
-written `p/q`, other exact values in SymPy's notation such as `8*log(2)`).  A non-finite float
+it is known exactly, as text beside it (`{"float": 0.5, "exact": "1/2"}`; a rational is
+written `p/q`, other exact values in SymPy's notation such as `8*log(2)`).  The references are
+exact at the floats (the point convention of compare.methods.symbolic): a coordinate written
+0.1 is `{"float": 0.1, "exact": "3602879701896397/36028797018963968", "written": "0.1"}`.  A non-finite float
 (the infinite one-sided slope of sqrt at 0) is the string "inf", "-inf" or "nan".  Each case
 holds its nodes in topological order (only those its output depends on), so an engine replays
 them one by one and sees the case's sharing.
@@ -35,9 +37,21 @@ def number(x: Optional[float], exact: Optional[str] = None) -> Optional[dict[str
     return out
 
 
-def _point_exact(x: float) -> str:
-    """A point's coordinate exactly, as the case's decimal says (0.1 is 1/10)."""
-    return str(Fraction(repr(float(x))))
+def _coordinate(x: float) -> Optional[dict[str, Any]]:
+    """A point's coordinate: its float, that float's exact rational (where the references are
+    exact), and the decimal the case wrote where that is not the float exactly."""
+    out = number(x, str(Fraction(float(x))))
+    text = getattr(x, "text", None)
+    if out is not None and text is not None and Fraction(float(x)) != _decimal(text):
+        out["written"] = text
+    return out
+
+
+def _decimal(text: str) -> Optional[Fraction]:
+    try:
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        return None
 
 
 def _reference(ref: Reference) -> dict[str, Any]:
@@ -72,7 +86,7 @@ def document(run: Run) -> dict[str, Any]:
         cases.append({
             "name": case.name, "title": case.title, "description": case.description,
             "tags": list(case.tags), "definition": case.text,
-            "at": {v: number(x, _point_exact(x)) for v, x in case.at.items()},
+            "at": {v: _coordinate(x) for v, x in case.at.items()},
             "wrt": list(case.wrt), "nodes": nodes, "output": len(nodes) - 1,
             "reference": _reference(reference_of(cr))})
     operations = {p.name: {"arity": p.arity, "kink": p.kink_note or None}

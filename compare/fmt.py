@@ -130,3 +130,30 @@ def percent_text(x: float, lang: str) -> str:
 def plural(n: int, noun: str) -> str:
     """`1 case`, `2 cases`: a count with its noun (English; nouns that take an s)."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+_RATIO = re.compile(r"(?<![\w.])(\d+)/(\d+)(?![\w.])")
+
+
+def float_names(text: Optional[str]) -> Optional[str]:
+    """SymPy's exact text with each float that stands for a shorter decimal written fl(decimal).
+
+    The reference is exact at the floats the numeric methods use, so 0.3 enters it as
+    5404319552844595/18014398509481984; fl(0.3) — numerical analysis' "the float nearest to
+    0.3" — says the same exactly and can be read.  Exact decimals (1/2, 3/10) stay as written;
+    machine-readable output (`gradcompare export`) keeps the rationals.
+    """
+    if not text or "/" not in text:
+        return text
+
+    def name(m: re.Match) -> str:
+        p, q = int(m[1]), int(m[2])
+        if q <= 1 or q & (q - 1) or q.bit_length() > 1075 or p.bit_length() > 1100:
+            return m[0]
+        f = p / q
+        decimal = repr(f)
+        if not math.isfinite(f) or Fraction(f) != Fraction(p, q) or Fraction(decimal) == Fraction(p, q):
+            return m[0]
+        return f"fl({decimal})"
+
+    return _RATIO.sub(name, text)

@@ -19,7 +19,7 @@ from .engine import CaseRun, Run, Verdict
 from .errors import GradcompareError, rejected_count
 from .escape import md_cell, md_code, md_paragraph
 from .files import OutputFolder
-from .fmt import format_number, plural
+from .fmt import float_names, format_number, plural
 from .markdown import md_table
 from .tables import case_table, cost_table, gradient_table, rejected_table
 
@@ -162,7 +162,8 @@ def render_case(cr: CaseRun, gradients: pd.DataFrame, costs: pd.DataFrame,
     rows = []
     value_row: list[object] = ["f"] + [cr.results[m].value for m in methods]
     ref = cr.results.get(cr.reference)
-    value_row.append(ref.details.value_exact if ref is not None and ref.details else None)
+    value_row.append(float_names(ref.details.value_exact) if ref is not None and ref.details
+                     else None)
     value_row.append(case.expect.value if case.expect else None)
     rows.append(value_row)
     by_variable = {v: sub.set_index("method") for v, sub in g.groupby("variable", sort=False)}

@@ -26,7 +26,7 @@ from .engine import Run
 from .methods.numeric import relative_error
 from .result import HAS_GRADIENT, Result
 from .errors import GradcompareError, printable
-from .fmt import ratio
+from .fmt import float_names, ratio
 
 
 INT64_MAX = 2**63 - 1
@@ -81,7 +81,7 @@ def gradient_table(run: Run) -> pd.DataFrame:
                 rows.append({
                     "case": cr.case.name, "method": method, "variable": var,
                     "gradient": g, "reference": rv, "reference_method": cr.reference or None,
-                    "reference_exact": ref_exact.get(var),
+                    "reference_exact": float_names(ref_exact.get(var)),
                     "abs_error": err, "rel_error": _rel(err, rv),
                     "cs231n_rel_error": relative_error(g, rv),
                     "tolerance": r.numeric.tolerance.get(var) if r.numeric else None,

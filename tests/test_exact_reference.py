@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import math
 import random
+from fractions import Fraction
 
 import mpmath
 import pytest
 
 from compare.cases import Written, load_text
 from compare.engine import run_case
+from compare.limits import DEFAULT_LIMITS
 from compare.methods import backprop, naive, symbolic
 from compare.parser import parse, parse_steps
 from compare.primitives import CONST, OPS, VAR
@@ -27,6 +29,11 @@ DPS = 50
 
 class Undefined(Exception):
     """The graph is undefined (or on a kink) at the point: no reference value."""
+
+
+# These tests judge correctness, not speed: SymPy gets time enough on a loaded machine (the
+# library-wide budget would otherwise turn late items into timeouts).
+UNHURRIED = DEFAULT_LIMITS.with_overrides({"sympy_seconds": "120", "sympy_total_seconds": "3600"})
 
 
 def _kink(x) -> None:
@@ -188,7 +195,7 @@ def _close(got, want, rel=1e-9, floor=1e-12) -> bool:
 def test_every_method_agrees_with_an_independent_50_digit_reference_on_500_cases():
     cases = _in_domain_cases(500)
     assert sum(len(g) > 4 for g, *_ in cases) > 300     # not only trivial graphs
-    exact = symbolic.differentiate_many([(g, p, w) for g, p, w, _ in cases], jobs=2)
+    exact = symbolic.differentiate_many([(g, p, w) for g, p, w, _ in cases], UNHURRIED, jobs=2)
     flagged = 0
     for (graph, point, wrt, (value, grad)), s in zip(cases, exact):
         where = (graph.describe(graph.output), dict(point))
@@ -228,7 +235,7 @@ def _edge_cases(n: int, seed: int = 7):
 
 def test_naive_backprop_and_sympy_give_the_same_status_at_300_kinks_and_domain_edges():
     cases = _edge_cases(300)
-    exact = symbolic.differentiate_many(cases, jobs=2)
+    exact = symbolic.differentiate_many(cases, UNHURRIED, jobs=2)
     kinds = set()
     for (graph, point, wrt), s in zip(cases, exact):
         n = naive.differentiate(graph, point, wrt)
@@ -430,3 +437,15 @@ def test_check_lists_an_ill_conditioned_case_as_passed_but_flagged(tmp_path, cap
     code = main(["check", "--cases", str(tmp_path / "c.yaml"), "--jobs", "1"])
     out = capsys.readouterr().out
     assert code == 0 and "pass, flagged" in out and "κ ≈" in out and "1 pass" in out
+
+
+def test_exact_text_names_floats_and_keeps_exact_decimals():
+    """fl(0.3) for the float nearest 0.3 (the reference's point), 1/2 and 3/10 untouched."""
+    from compare.fmt import float_names
+
+    x = Fraction(0.3)
+    assert float_names(f"tan({x.numerator}/{x.denominator})**2 + 1") == "tan(fl(0.3))**2 + 1"
+    assert float_names("3/10 + 1/2 + x1/2") == "3/10 + 1/2 + x1/2"
+    assert float_names(None) is None
+    big = Fraction(1e300)          # an integer-valued float: no fraction bar, left alone
+    assert float_names(f"{big.numerator}") == f"{big.numerator}"
