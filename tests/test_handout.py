@@ -100,7 +100,7 @@ PER_LANGUAGE = {
         "## Hạ gradient",
         "**Đầu ra: f = f2 = −5**",
         "**Gradient: ∇f = (∂f/∂x; ∂f/∂y; ∂f/∂z) = (5; 5; −1)**",
-        "- 1 × ∂f2/∂f1 = 5 đã được tính cho x, rồi lại bị tính lại cho y. Đó chính là "
+        "- 1 × ∂f2/∂f1 = 5 đã được tính cho x, rồi bị tính lại cho y. Đó chính là "
         "∂f/∂f1 = 5: lan truyền ngược chỉ tính nó một lần rồi chép qua.",
         "Tổng cộng, cách tính theo từng biến đã tính 5 đạo hàm cục bộ, 5 phép nhân và 0 phép "
         "cộng: 10 phép tính. Có 1 đạo hàm cục bộ được đánh dấu ⟳: tính cả phép nhân đi kèm, "
