@@ -105,8 +105,8 @@ def localize(text: str, lang: str) -> str:
     thousands; in Vietnamese the decimal comma and the thousands dot (0,1; 1.160; 2,5) and
     "chữ số" for digits.  Fractions (1/4) and words (nan, —) are left as they are.
     """
-    text = _EXPONENT.sub(lambda m: f"{m[1]} × 10" + (m[2] + m[3]).translate(_SUPERSCRIPT)
-                         .replace("⁺", ""), text)
+    text = _EXPONENT.sub(lambda m: f"{m[1]} × 10" + (m[2].replace("+", "") + m[3])
+                         .translate(_SUPERSCRIPT), text)
     text = _CARET.sub(lambda m: "10" + m[1].translate(_SUPERSCRIPT), text)
     text = re.sub(r"(?<![\d.,])\d{5,}(?![\d.])",
                   lambda m: f"{int(m[0]):,}" if int(m[0]) >= SEPARATE_FROM else m[0], text)

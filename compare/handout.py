@@ -614,7 +614,7 @@ def _section_saved(c: _Ctx) -> list[str]:
         saved = naive.counts.total - backprop.counts.total
         again = naive.counts.derivatives - backprop.counts.derivatives
         adds = naive.counts.additions - backprop.counts.additions
-        percent = round(100 * saved / naive.counts.total, 1)
+        percent = _share(saved, naive.counts.total)
         lines += [msg("s5_saved", naive=c.count(naive.counts.total),
                       backprop=c.count(backprop.counts.total), saved=c.count(saved),
                       percent=BLANK_MD if c.exercise else percent_text(percent, c.lang)),
@@ -855,13 +855,14 @@ def _descent_on_loss(c: _Ctx) -> list[str]:
     msg, case = c.msg, c.cr.case
     objective, runs = descent.run(case, HANDOUT_OPTIMIZERS, steps=2, lr=c.lr)
     params = objective.parameters
-    theta = ", ".join(md_cell(c.var(p)) for p in params)
+    theta = c.sep.join(md_cell(c.var(p)) for p in params)   # a vector: (θ₀; θ₁) in vi
     data = [v for v in case.graph.variables if v not in params]
     formula = objective.formula()
+    named = ", ".join(md_cell(c.var(p)) for p in params)       # names in prose: commas
+    given = ", ".join(md_cell(c.var(v)) for v in [*data, case.target or ""] if v)
     lines = [msg("s6_intro_loss", lr=c.fmt(c.lr), theta=theta), "",
              msg("s6_loss", rows=c.fmt(len(case.data)), formula=md_cell(formula),
-                 params=theta, data=", ".join(md_cell(c.var(v))
-                                              for v in [*data, case.target or ""] if v)), ""]
+                 params=named, data=given), ""]
     if not c.lr_from_case:
         lines += [msg("s6_lr_default", lr=c.fmt(c.lr)), ""]
     gd = runs[0]
@@ -896,7 +897,7 @@ def _descent_on_loss(c: _Ctx) -> list[str]:
     else:
         lines += [msg("s6_new_failed", point=new_point), ""]
     lines += [f"### {msg('s6_opt_heading')}", "", msg("s6_opt_intro", lr=c.fmt(c.lr)), ""]
-    names = ", ".join(c.var(p) for p in params)
+    names = c.sep.join(c.var(p) for p in params)
     for tr in runs:
         lines += [f"#### {msg(_OPTIMIZER_TITLES[tr.optimizer])}", ""]
         steps = [s for s in tr.steps[:2] if s.record]
@@ -905,7 +906,7 @@ def _descent_on_loss(c: _Ctx) -> list[str]:
             continue
         rows = []
         if tr.optimizer == "sgd":
-            rows.append([msg("s6_opt_rows"), *[", ".join(str(r + 1) for r in s.rows)
+            rows.append([msg("s6_opt_rows"), *[c.sep.join(str(r + 1) for r in s.rows)
                                                if s.rows else msg("s6_opt_all_rows")
                                                for s in steps]])
         rows.append([md_cell(f"θ = ({names})"),
@@ -935,6 +936,18 @@ def page_names(graph: Graph, live: Sequence[bool], lang: str
             names[i] = (localize(text, lang) if re.fullmatch(r"-?[\d.e+-]+", text)
                         else "π" if text == "pi" else text)
     return names, var_names
+
+
+def _share(part: int, whole: int) -> float:
+    """100·part/whole to one decimal, with more decimals where one would round a share that is
+    not all to 100 (or one that is not nothing to 0): 99.995, not 100, when 100 of 2,027,348
+    operations remain."""
+    exact = 100 * part / whole
+    for digits in range(1, 12):
+        p = round(exact, digits)
+        if (p < 100 or part >= whole) and (p > 0 or part <= 0):
+            return p
+    return exact
 
 
 def _context(cr: CaseRun, lang: str, exercise: bool, lr: Optional[float]) -> _Ctx:

@@ -692,3 +692,23 @@ def test_names_and_numbers_as_mathematics():
         assert (number_text(x, "en"), number_text(x, "vi")) == (en, vi)
     assert handout.percent_text(52.9, "vi") == "52,9 %" and handout.percent_text(52.9, "en") \
         == "52.9%"
+
+
+def test_numbers_shares_and_lists_as_a_reader_expects():
+    """No stray + in 10²¹; a share that is not all never rounds to 100 %; a Vietnamese list
+    of parameters is separated by semicolons like its numbers."""
+    from compare.fmt import number_text
+
+    assert number_text(2.03416e21, "vi") == "2,03416 × 10²¹"
+    assert number_text(2.5e-12, "en") == "2.5 × 10⁻¹²"
+    assert handout._share(2027248, 2027348) == 99.995 and handout._share(2, 10) == 20.0
+    assert handout._share(10, 10) == 100.0 and handout._share(0, 10) == 0.0
+    assert 0 < handout._share(1, 10**9) < 0.1
+
+
+def test_vietnamese_parameter_vectors_use_semicolons():
+    library = load_library(Path(__file__).resolve().parent.parent / "cases" / "lecture.yaml")
+    cr = run_case(next(c for c in library.cases if c.name == "lecture-sigmoid-neuron"))
+    text = handout.render(cr, "vi")[0]
+    assert "θ = (θ₀; θ₁)" in text and "θ = (θ₀, θ₁)" not in text
+    assert "| θ = (θ₀; θ₁) | (−3; 3) | (−2,95; 3,05) |" in text
