@@ -305,7 +305,10 @@ def _section_graph(c: _Ctx) -> list[str]:
         tail = f"; f = {c.name(out)}" if c.name(out) != "f" else ""
         lines += [msg("s1_nodes", nodes=md_cell("; ".join(defs) + tail, limit=4000)), ""]
     if c.exercise:
-        return lines + [msg("s1_draw"), ""] + ["> &nbsp;"] * DRAWING_LINES + [""]
+        # One blockquote of empty paragraphs: a tall framed space in markdown and in print
+        # (lines of one paragraph would collapse into a single line).
+        space = ["> &nbsp;", ">"] * DRAWING_LINES
+        return lines + [msg("s1_draw"), ""] + space[:-1] + [""]
     lines += ["```mermaid",
               mermaid(graph, c.values, c.grads, names=c.names, value_word=msg("value_word"),
                       hidden_word=msg("hidden_word"), number=c.fmt).rstrip("\n"),

@@ -44,7 +44,7 @@ body {{ font-family: {FONTS}; font-size: 11pt; line-height: 1.45; color: #1f2328
 h1 {{ font-size: 17pt; line-height: 1.25; }}
 h2 {{ font-size: 14pt; margin-top: 1.4em; border-bottom: 1px solid #d0d7de; }}
 h3 {{ font-size: 12pt; }}
-h1, h2, h3 {{ break-after: avoid-page; page-break-after: avoid; }}
+h1, h2, h3, h4 {{ break-after: avoid-page; page-break-after: avoid; }}
 p, li {{ orphans: 3; widows: 3; }}
 code {{ font-family: {MONO}; font-size: 0.92em; background: #f3f4f6; padding: 0 0.2em;
   border-radius: 3px; overflow-wrap: anywhere; }}

@@ -142,8 +142,28 @@ def run_selected(args: argparse.Namespace, label: str, record: bool = False,
     line = library_line(args)
     if line:
         print(line, file=note_to or sys.stdout)
-    return run_library(library, chosen_methods(args), limits, progress=Progress(label),
-                       jobs=args.jobs, record=record)
+    run = run_library(library, chosen_methods(args), limits, progress=Progress(label),
+                      jobs=args.jobs, record=record)
+    warn_sympy_shortfall(run.runs)
+    return run
+
+
+def warn_sympy_shortfall(runs: Sequence) -> None:
+    """One line on stderr when SymPy ran out of time on some cases: they still pass where two
+    numeric methods agree, but without their exact reference, and a busy machine should not
+    pass that off silently (a report written so would lose its exact columns)."""
+    from ..result import TIMEOUT
+
+    late = [cr for cr in runs if (r := cr.results.get("sympy")) is not None
+            and r.status == TIMEOUT]
+    if late:
+        unstarted = sum("not started" in cr.results["sympy"].note for cr in late)
+        why = (f"{unstarted} not started after the library-wide budget" if unstarted else
+               "each past its own time budget")
+        print(f"gradcompare: note: SymPy timed out on {len(late)} of {len(runs)} case"
+              f"{'s' if len(runs) != 1 else ''} ({why}), so they have no exact reference; "
+              "on a busy machine raise --limit sympy_seconds=… or --limit "
+              "sympy_total_seconds=…", file=sys.stderr)
 
 
 def require_cases(library, args: argparse.Namespace) -> None:

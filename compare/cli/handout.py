@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ..errors import GradcompareError
 from ..fmt import plural
-from .common import EXIT_INVALID, EXIT_OK, Progress, load_selected, print_errors
+from .common import (EXIT_INVALID, EXIT_OK, Progress, load_selected, print_errors,
+                     warn_sympy_shortfall)
 
 READS_CASES = True
 LANGUAGES = ("en", "vi")          # compare.handout.LANGUAGES, without importing it
@@ -77,6 +78,7 @@ def main(args: argparse.Namespace) -> int:
     # The whole selection at once: SymPy on every core, under the library-wide budget.
     runs = run_library(library, limits=limits, record=True,
                        progress=Progress("handout")).runs
+    warn_sympy_shortfall(runs)
     status = EXIT_INVALID if library.errors else EXIT_OK
     html = args.format == "html"
     if args.out:
