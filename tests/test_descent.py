@@ -443,3 +443,15 @@ def test_at_a_stationary_point_the_handout_says_there_is_no_step():
     en = _handout("booth-minimum", "en")
     assert "stationary point" in en and "no step" in en
     assert "too long for this learning rate" not in en
+
+
+def test_a_bad_neighbour_case_is_reported_but_the_named_case_descends(tmp_path):
+    (tmp_path / "my.yaml").write_text(
+        "cases:\n  - name: mine\n    expression: (w * x - 1) ^ 2\n    at: {w: 0.25, x: 2}\n"
+        "    parameters: [w]\n  - name: broken\n    expression: x +\n    at: {x: 1}\n")
+    done = gc("descend", "mine", "--cases", "my.yaml", "--steps", "2", "--optimizer", "gd",
+              cwd=tmp_path)
+    assert done.returncode == 2                       # as `run`: rejected cases exit 2
+    assert "mine: J(θ)" in done.stdout and "gd: " in done.stdout
+    assert "cases from my.yaml" in done.stdout
+    assert done.stderr.count("\n") == 1 and "case 'broken'" in done.stderr

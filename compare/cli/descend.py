@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import GradcompareError
 from ..fmt import plural
 from .common import (EXIT_INVALID, EXIT_OK, METHOD_NAMES, Progress, format_option,
-                     load_selected, plot_format, print_errors)
+                     library_line, load_selected, plot_format, print_errors)
 
 READS_CASES = True
 OPTIMIZER_NAMES = ("gd", "sgd", "momentum", "rmsprop", "adam")   # compare.descent.OPTIMIZERS
@@ -107,13 +107,16 @@ def main(args: argparse.Namespace) -> int:
     if args.name:
         args.case = [args.name, *[n for n in args.case if n != args.name]]
     library, limits = load_selected(args)
-    if library.errors:
+    if library.errors and len(library.cases) != 1:
         print_errors(library.errors)
         return EXIT_INVALID
     if len(library.cases) != 1:
         raise GradcompareError(f"descend runs on one case; selected {len(library.cases)} "
                                f"(name one: gradcompare descend CASE)")
     case = library.cases[0]
+    line = library_line(args)
+    if line:
+        print(line, file=sys.stderr if args.format in ("csv", "json") else sys.stdout)
     parameters = ([p.strip() for p in args.parameters.split(",") if p.strip()]
                   if args.parameters else None)
     objective, trajectories = descent.run(
@@ -141,4 +144,7 @@ def main(args: argparse.Namespace) -> int:
         contour = descent.contour_of(objective, trajectories)
         write_atomic(Path(args.plot), descent.plot_bytes(objective, trajectories, fmt, contour))
         print(f"wrote {args.plot}", file=sys.stderr)
+    if library.errors:      # other cases of the file: reported, as every command does
+        print_errors(library.errors)
+        return EXIT_INVALID
     return EXIT_OK
