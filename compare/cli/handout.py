@@ -9,8 +9,8 @@ from pathlib import Path
 
 from ..errors import GradcompareError
 from ..fmt import plural
-from .common import (EXIT_INVALID, EXIT_OK, Progress, load_selected, print_errors,
-                     warn_sympy_shortfall)
+from .common import (EXIT_INVALID, EXIT_OK, Progress, library_line, load_selected,
+                     print_errors, warn_sympy_shortfall)
 
 READS_CASES = True
 LANGUAGES = ("en", "vi")          # compare.handout.LANGUAGES, without importing it
@@ -75,6 +75,9 @@ def main(args: argparse.Namespace) -> int:
                                f"language (--lang {' or --lang '.join(LANGUAGES)}); "
                                f"selected {len(library.cases)} case(s), {len(langs)} "
                                f"language(s)")
+    line = library_line(args)
+    if line and not args.out:   # --out: one file (or stdout), and one line if it fails
+        print(line)
     # The whole selection at once: SymPy on every core, under the library-wide budget.
     runs = run_library(library, limits=limits, record=True,
                        progress=Progress("handout")).runs
