@@ -281,3 +281,12 @@ def test_scale_fanin_ratio_rises_linearly_fanout_stays_one():
     assert 0.2 < fan["difference_per_step"] < 0.3        # linear: a constant per step of n
     out = g.loc[("fanout", "forward / backprop operations")]
     assert out["min"] == out["max"] == 1.0
+
+
+@pytest.mark.parametrize("text, at", [("x * x + 1e30 - 1e30", {"x": 3.0}),
+                                      ("(x - 1) ^ 7 * 1e20", {"x": 1.0000001})])
+def test_numeric_that_resolves_nothing_is_imprecise_not_a_verdict(text, at):
+    """Values far above the gradient leave the differences no digit: the estimate must not
+    verify (or refute) anything, so it is `imprecise`, with no gradient counted as agreeing."""
+    r = METHODS["numeric"](compare.parse(text), at, list(at))
+    assert r.status == "imprecise" and "cannot resolve" in r.note

@@ -44,13 +44,15 @@ from typing import Mapping, Optional
 from ..forward import forward, values_and_dependence
 from ..graph import Graph
 from ..primitives import OPS
-from ..result import DOMAIN, NONDIFFERENTIABLE, Counts, NumericDetails, Result
+from ..result import (DOMAIN, IMPRECISE, NONDIFFERENTIABLE, OK, Counts, NumericDetails,
+                      Result)
 from .common import finish, start
 
 NAME = "numeric"
 EPS = sys.float_info.epsilon
 K = 1000              # round-off headroom (see the module docstring)
 SHRINKS = 4           # steps tried after the first, each 10 times smaller, at a domain edge
+RESOLVES = 1e-3       # a tolerance above this share of max(1, |estimate|) resolves nothing
 REFINE = 24           # halvings of the step at most while the truncation estimate dominates
 
 
@@ -177,6 +179,16 @@ def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
     result.note = "; ".join(notes)
     result.seconds = time.perf_counter() - t0
     finish(result, graph, fw)
+    blurred = [v for v, tol in details.tolerance.items()
+               if not tol <= RESOLVES * max(1.0, abs(result.gradient[v]))]
+    if blurred and result.status == OK:
+        # Values far larger than the gradient (x·x + 1e30 − 1e30) leave the differences no
+        # digit to resolve it: such an estimate verifies nothing, whatever it says.
+        v = blurred[0]
+        result.status = IMPRECISE
+        result.note = (f"central differences cannot resolve ∂f/∂{v}: their round-off bound "
+                       f"{details.tolerance[v]:.3g} is not below {RESOLVES:g} of the estimate "
+                       f"{result.gradient[v]:.6g}")
     if details.sides and result.status == NONDIFFERENTIABLE:
         # Not a convention here: a difference across the kink, and its two sides.
         sides = ", ".join(f"{v}: {left:.6g} … {right:.6g}"
