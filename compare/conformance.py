@@ -96,6 +96,8 @@ class Reference:
 
     def _between(self, v: str, got: Optional[float]) -> bool:
         left, right = self.one_sided.get(v, (None, None))
+        if got is not None and got in (left, right):   # a side itself, inf included (sqrt'(0))
+            return True
         if got is None or left is None or right is None or not math.isfinite(got):
             return False
         lo, hi = min(left, right), max(left, right)

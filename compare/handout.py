@@ -271,7 +271,7 @@ def _header(c: _Ctx, title_key: str) -> list[str]:
     case, msg = c.cr.case, c.msg
     lines = [f"# {msg(title_key, title=md_cell(_title(c)))}", ""]
     meta = [msg("case_name", name=md_code(case.name))]
-    source = case.sources.get(c.lang) if c.lang != "en" else case.source
+    source = case.sources.get(c.lang) or (case.source if c.lang == "en" else None)
     if source:
         meta.append(msg("source", source=md_cell(source)))
     lines += [" · ".join(meta), ""]

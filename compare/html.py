@@ -20,7 +20,7 @@ the page never does.
 from __future__ import annotations
 
 import re
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping, Optional, Sequence
 
@@ -91,7 +91,7 @@ def page(markdown: str, lang: str = "en", diagram: Optional[Diagram] = None,
     chunks = markdown.replace(f" {AGAIN}", f"\u00a0{AGAIN}").split(f"\n{PAGE_BREAK}\n")
     body = '\n<div class="page-break"></div>\n'.join(_body(c, diagram) for c in chunks)
     if title is None:
-        title = next((re.sub(r"\\(.)", r"\1", ln[2:].strip())   # markdown's escapes
+        title = next((unescape(re.sub(r"\\(.)", r"\1", ln[2:].strip()))   # markdown's escapes
                       for ln in markdown.splitlines() if ln.startswith("# ")), "gradcompare")
     return ("<!DOCTYPE html>\n"
             f'<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'

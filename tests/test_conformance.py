@@ -476,3 +476,10 @@ def test_the_bundled_adapters_map_every_primitive():
 
     assert set(TorchAdapter.ops) == set(PRIMITIVES) == set(JaxAdapter.ops)
     assert OPERATORS <= set(PRIMITIVES)
+
+
+def test_an_engine_answering_an_infinite_side_is_one_sided_not_outside():
+    """torch's sqrt'(0) = inf is the right-hand derivative, (none, inf): one-sided, a pass."""
+    ref = conformance.Reference(case="sqrt-at-0", value=0.0, gradient={"x": None}, kink=True,
+                                one_sided={"x": (None, math.inf)}, rel_tol=1e-9, abs_tol=1e-12)
+    assert ref._between("x", math.inf) and not ref._between("x", 5.0)

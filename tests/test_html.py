@@ -352,3 +352,8 @@ def test_the_drawing_writes_numbers_as_its_page_does():
         texts[lang] = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
     assert "0.606531" in texts["en"] and "0,606531" in texts["vi"]      # e^(−1/2)
     assert not [t for t in texts["vi"] if re.search(r"\d\.\d", t)]
+
+
+def test_the_page_title_is_escaped_once():
+    html = page("# A <b> & C\n\ntext\n".replace("<", "&lt;"), "en", diagram=lambda c: None)
+    assert "<title>A &lt;b&gt; &amp; C</title>" in html
