@@ -21,17 +21,22 @@ def write_atomic(path: Path, data: "str | bytes") -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as err:      # name the file the user asked for, not our temporary one
+        raise OSError(err.errno, err.strerror, str(path)) from None
     try:
         os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         try:
             os.unlink(tmp)   # our own temporary file, never a user's
         except OSError:
             pass
+        if isinstance(err, OSError):
+            raise OSError(err.errno, err.strerror, str(path)) from None
         raise
 
 

@@ -54,7 +54,7 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
                                          "rmsprop.centered=true, sgd.momentum=0.9")
     p.add_argument("--plot", metavar="FILE",
                    help="draw the loss against the step (and, for two parameters, the contour "
-                        "of the loss with each path) into FILE (.svg, .png or .pdf)")
+                        "of the loss with each path) into FILE (.svg, .png or .pdf; replacing it)")
     format_option(p)
     p.set_defaults(func=main)
 

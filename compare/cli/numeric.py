@@ -22,7 +22,7 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
                        epilog=f"Example: {EXAMPLE}")
     p.add_argument("name", metavar="CASE", help="the case (its name, as `gradcompare list` "
                                                  "shows it)")
-    p.add_argument("--plot", metavar="FILE", help="draw the error against h (.svg, .png, .pdf)")
+    p.add_argument("--plot", metavar="FILE", help="draw the error against h into FILE (.svg, .png, .pdf; replacing it)")
     p.set_defaults(func=main)
 
 

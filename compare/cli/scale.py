@@ -30,7 +30,7 @@ def add(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> Non
                    help="sizes n (default 1:30, inclusive)")
     methods_option(p)
     p.add_argument("--plot", metavar="FILE",
-                   help="also draw counts and times (.svg, .png or .pdf)")
+                   help="also draw counts and times into FILE (.svg, .png or .pdf; replacing it)")
     format_option(p)
     p.add_argument("--no-memory", action="store_true",
                    help="skip the traced second run that measures memory")
