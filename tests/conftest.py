@@ -6,16 +6,38 @@ import pytest
 
 # Modules whose module-scoped fixture is expensive (test_reports runs the whole bundled library,
 # test_handout runs its fixtures, test_html launches Chromium): every xdist worker that got one
-# of their tests would compute it again, so each stays on one worker (--dist loadgroup).  test_packaging marks itself.
-ONE_WORKER_PER_MODULE = ("test_reports.py", "test_handout.py", "test_html.py")
+# of their tests would compute it again, so each stays on one worker (--dist loadgroup).
+# test_packaging marks itself.
+ONE_WORKER_PER_MODULE = {"test_reports.py": "test_reports", "test_html.py": "test_html",
+                         # these two share `bundled_numeric_run`, and the torch tests below
+                         # the import of torch (seconds) with test_conformance's torch engine
+                         "test_handout.py": "bundled-numeric",
+                         "test_conformance.py": "bundled-numeric"}
+TORCH_GROUP = "bundled-numeric"
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups in the same hook
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Put the tests of each ONE_WORKER_PER_MODULE module into one xdist group."""
+    """Put the tests of each ONE_WORKER_PER_MODULE module into its xdist group, and every test
+    that imports torch (its name says so) into TORCH_GROUP."""
     for item in items:
-        if item.path.name in ONE_WORKER_PER_MODULE:
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+        group = ONE_WORKER_PER_MODULE.get(item.path.name)
+        if group is None and "torch" in item.name:
+            group = TORCH_GROUP
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture(scope="session")
+def bundled_numeric_run():
+    """The bundled library and its run with the numeric reference methods (naive and backprop,
+    traces recorded, one job): computed once per worker for the modules that read it."""
+    from compare.cases import default_cases_path, load_library
+    from compare.engine import run_library
+
+    library = load_library(default_cases_path())
+    assert library.cases and not library.errors, [str(e) for e in library.errors]
+    return library, run_library(library, ["naive", "backprop"], jobs=1, record=True)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from compare import conformance
-from compare.cases import default_cases_path, load_library
 from compare.cli import main as cli_main
 from compare.conformance import (CONVENTION, FAILING, ONE_SIDED, OUTSIDE, PASS, UNSUPPORTED,
                                  Reference)
@@ -169,11 +168,10 @@ class HangingValue(GoodValue):
 
 # -- fixtures --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def bundled():
+def bundled(bundled_numeric_run):
     """The bundled library and its references (naive and backprop, checked against each other
-    and `expect`: cheap, and enough to judge the engines by)."""
-    library = load_library(default_cases_path())
-    return library, run_library(library, ["naive", "backprop"], jobs=1, record=True)
+    and `expect`: cheap, and enough to judge the engines by); shared with test_handout."""
+    return bundled_numeric_run
 
 
 @pytest.fixture(scope="module")

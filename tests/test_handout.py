@@ -529,15 +529,11 @@ def test_a_case_without_a_loss_says_it_descends_f_and_holds_its_data():
 
 # -- the floors for every bundled case: Vietnamese without English, numbers the Vietnamese way ---
 @pytest.fixture(scope="module")
-def bundled():
+def bundled(bundled_numeric_run):
     """Every bundled case, run with the numeric methods (SymPy's section is checked on the
-    lecture fixtures above; here it would cost the suite seconds for no new text)."""
-    from compare.cases import default_cases_path
-    from compare.engine import run_library
-
-    library = load_library(default_cases_path())
-    assert not library.errors
-    run = run_library(library, methods=("naive", "backprop"))
+    lecture fixtures above; here it would cost the suite seconds for no new text); the run is
+    test_conformance's too (tests/conftest.py)."""
+    _, run = bundled_numeric_run
     return {cr.case.name: cr for cr in run.runs}
 
 

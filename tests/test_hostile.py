@@ -31,6 +31,8 @@ from compare.limits import Limits
 from compare.parser import parse
 from compare.result import TIMEOUT
 
+from clirun import gc
+
 ROOT = Path(__file__).resolve().parent.parent
 
 GOOD = (" - name: {good}\n"
@@ -229,16 +231,15 @@ def test_check_command_exits_2_names_the_problem_and_runs_the_good_case(name, ba
 
 
 def test_real_cli_on_a_folder_of_every_hostile_file(tmp_path):
-    """One real process over all the files at once: exit 2, every problem named, no
-    traceback, every good case checked."""
+    """The real command line (in process, tests/clirun.py) over all the files at once: exit
+    2, every problem named, no traceback, every good case checked with every method."""
     folder = tmp_path / "hostile"
     folder.mkdir()
     marker = tmp_path / "pwned-marker"
     for k, (name, bad) in enumerate(HOSTILE):
         (folder / f"{name}.yaml").write_text(file_text(bad, marker, good=f"good-{k}"),
                                              encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "compare", "check", "--cases", "hostile"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    proc = gc("check", "--cases", "hostile", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr + proc.stdout
     n = len(HOSTILE)
@@ -261,8 +262,7 @@ def test_real_cli_refuses_a_whole_file_of_python_objects(tmp_path):
         f"!!python/object/apply:os.system ['touch {marker}']\n")
     (lib / "evil2.yaml").write_text(
         f"cases: !!python/object/new:os.system ['touch {marker}']\n")
-    proc = subprocess.run([sys.executable, "-m", "compare", "run", "--cases", str(lib),
-                           "--format", "csv"], capture_output=True, text=True, timeout=120)
+    proc = gc("run", "--cases", str(lib), "--format", "csv", cwd=tmp_path)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "evil.yaml:1: YAML tags (tag:yaml.org,2002:python/object/apply:os.system) are not " \
