@@ -266,6 +266,15 @@ class _EnginePool:
             self.pool.close()
             raise EngineMissing(answer[1])
         self.version = answer[1]
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """The engine's first run, under a case's deadline; a worker it kills or hangs is
+        replaced and the engine loaded again (the cases then say what is wrong)."""
+        status, _ = self.pool.result(self.pool.submit(self.worker.warm_up, (self.spec,),
+                                                      self.limits.engine_seconds))
+        if status != "done":
+            self.pool.result(self.pool.submit(self.worker.load, (self.spec,), LOAD_SECONDS))
 
     def run(self, programs: Sequence[Program]) -> list[tuple[str, object]]:
         """Each program under the deadline, one at a time.  A worker killed at a deadline (or
@@ -278,6 +287,7 @@ class _EnginePool:
             out.append(self.pool.result(ticket))
             if out[-1][0] != "done":
                 self.pool.result(self.pool.submit(self.worker.load, (self.spec,), LOAD_SECONDS))
+                self._warm_up()
         return out
 
     def close(self) -> None:

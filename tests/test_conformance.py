@@ -166,6 +166,15 @@ class HangingValue(GoodValue):
         raise RuntimeError("tanh is broken")
 
 
+class BackwardHangsValue(GoodValue):
+    """An engine whose backward never returns, from the first run on."""
+
+    def backward(self):
+        import time
+
+        time.sleep(60)
+
+
 # -- fixtures --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def bundled(bundled_numeric_run):
@@ -481,3 +490,15 @@ def test_an_engine_answering_an_infinite_side_is_one_sided_not_outside():
     ref = conformance.Reference(case="sqrt-at-0", value=0.0, gradient={"x": None}, kink=True,
                                 one_sided={"x": (None, math.inf)}, rel_tol=1e-9, abs_tol=1e-12)
     assert ref._between("x", math.inf) and not ref._between("x", 5.0)
+
+
+def test_an_engine_hanging_from_its_first_run_times_out_per_case_not_at_load(bundled):
+    """The warm-up runs under a case's deadline: an engine whose backward hangs from the start
+    is judged by its cases (timeouts), not refused after minutes as 'could not be loaded'."""
+    library, ref = bundled
+    limits = DEFAULT_LIMITS.with_overrides({"engine_seconds": "0.5"})
+    picked = library.select(["lecture-sum-times", "act-relu-positive"])
+    result = conformance.run(picked, [ValueAdapter.of(BackwardHangsValue)], limits,
+                             reference_run=ref, probes=False)
+    assert {r.case: r.verdict for r in result.results} == {
+        "lecture-sum-times": "timeout", "act-relu-positive": "timeout"}

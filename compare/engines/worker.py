@@ -34,11 +34,8 @@ def _adapter(spec: Union[str, Adapter]) -> Adapter:
 
 
 def load(spec: Union[str, Adapter]) -> tuple[str, str]:
-    """("ok", version) or ("missing", the one line saying why).
-
-    A loaded engine is warmed up on a two-node program, so that its one-time start-up (PyTorch
-    initialises its autograd engine on the first backward) is not timed as a case's work.
-    """
+    """("ok", version) or ("missing", the one line saying why): the import only (a class's
+    own code runs in `warm_up`, under a case's deadline)."""
     try:
         adapter = _adapter(spec)
         version = adapter.load()
@@ -46,13 +43,20 @@ def load(spec: Union[str, Adapter]) -> tuple[str, str]:
         return "missing", str(err)
     except Exception as err:   # an engine whose import breaks in another way
         return "missing", f"engine '{spec}' could not be loaded: {type(err).__name__}: {err}"
+    return "ok", version
+
+
+def warm_up(spec: Union[str, Adapter]) -> None:
+    """Run a loaded engine once on a two-node program, so that its one-time start-up (PyTorch
+    initialises its autograd engine on the first backward) is not timed as a case's work.
+    The caller gives it a case's deadline and ignores how it ends: an engine that fails, hangs
+    or dies even here is judged by its cases, not refused as missing."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            adapter.evaluate(_WARM_UP)
+            _adapter(spec).evaluate(_WARM_UP)
     except Exception:
-        pass   # an engine that fails even here: its cases will say so
-    return "ok", version
+        pass
 
 
 _WARM_UP = Program((("var", -1, -1), ("var", -1, -1), ("mul", 0, 1)), {}, {0: "x", 1: "y"},
