@@ -51,6 +51,11 @@ class Limits:
         1_000.0, 1e-9, 1e9, "|b| in a ** b when b is a constant, for the symbolic method")
     naive_budget: int = _limit(
         1_000_000, 1, 10_000_000_000, "operations the naive method may execute")
+    # Forward mode sweeps the graph once per input, central differences evaluate it four times
+    # or more per input: O(inputs × nodes), bounded here (about 10 s at 0.2 µs a visit).
+    sweep_budget: int = _limit(
+        50_000_000, 1, 10**12, "node visits forward mode and central differences may make "
+        "(inputs × nodes, times 4 for central differences)")
     # Waits are taken in slices (poll() takes milliseconds as a C int, about 24.8 days).
     sympy_seconds: float = _limit(
         8.0, 0.01, 86_400, "time budget of the symbolic method per case, in seconds")

@@ -290,3 +290,19 @@ def test_numeric_that_resolves_nothing_is_imprecise_not_a_verdict(text, at):
     verify (or refute) anything, so it is `imprecise`, with no gradient counted as agreeing."""
     r = METHODS["numeric"](compare.parse(text), at, list(at))
     assert r.status == "imprecise" and "cannot resolve" in r.note
+
+
+@pytest.mark.parametrize("method, per_input", [("forward", 1), ("numeric", 4)])
+def test_inputs_times_nodes_runs_under_a_budget(method, per_input):
+    """O(inputs × nodes): above sweep_budget the method says what it would cost, and does not
+    run; at the budget it runs."""
+    from compare.limits import Limits
+
+    g = compare.parse(" + ".join(f"x{i} * x{i}" for i in range(40)))
+    point = {f"x{i}": 0.5 for i in range(40)}
+    visits = per_input * 40 * len(g)
+    over = METHODS[method](g, point, list(point), Limits(sweep_budget=visits - 1))
+    assert over.status == "over_budget" and over.counts is None
+    assert f"{visits:,} node visits" in over.note and set(over.gradient.values()) == {None}
+    at = METHODS[method](g, point, list(point), Limits(sweep_budget=visits))
+    assert at.status == "ok" and at.gradient["x3"] == pytest.approx(1.0)

@@ -8,7 +8,7 @@ from typing import Mapping, Optional
 from ..forward import Forward, forward
 from ..graph import Graph
 from ..primitives import OPS
-from ..result import DOMAIN, NONDIFFERENTIABLE, NONFINITE, OK, OVERFLOW, Result
+from ..result import DOMAIN, NONDIFFERENTIABLE, NONFINITE, OK, OVER_BUDGET, OVERFLOW, Result
 from ..tangent import one_sided, sides_agree
 
 
@@ -99,3 +99,21 @@ def derivative_failure(result: Result, graph: Graph, values: list[float], parent
     result.value = values[graph.output]
     result.gradient = {v: None for v in wrt}
     return result
+
+
+def over_sweep_budget(method: str, graph: Graph, value: Optional[float], wrt: list[str],
+                      per_input: int, limits: object) -> Optional[Result]:
+    """Forward mode and central differences cost O(inputs × nodes): `per_input` visits of the
+    whole graph per differentiated input.  Above `sweep_budget` the method is not run and says
+    what it would have cost (naive's `over_budget`, for a polynomial instead of a path count)."""
+    from ..limits import DEFAULT_LIMITS
+
+    budget = getattr(limits or DEFAULT_LIMITS, "sweep_budget", DEFAULT_LIMITS.sweep_budget)
+    inputs = sum(1 for v in wrt if v in graph.variables)
+    visits = per_input * inputs * len(graph)
+    if visits <= budget:
+        return None
+    return Result(method, value, {v: None for v in wrt}, counts=None, status=OVER_BUDGET,
+                  note=f"{inputs:,} inputs × {len(graph):,} nodes"
+                       f"{f' × {per_input}' if per_input > 1 else ''} = {visits:,} node visits, "
+                       f"over the budget of {budget:,} (sweep_budget); not executed")

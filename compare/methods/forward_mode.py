@@ -20,7 +20,7 @@ from ..forward import Forward, values_and_dependence
 from ..graph import Graph
 from ..result import Result
 from ..tangent import tangents
-from .common import derivative_failure, finish, start
+from .common import derivative_failure, finish, over_sweep_budget, start
 
 NAME = "forward"
 
@@ -33,6 +33,10 @@ def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
         failed.seconds = time.perf_counter() - t0
         return failed
     values, live = fw.values, graph.live()
+    refused = over_sweep_budget(NAME, graph, values[graph.output], wrt, 1, limits)
+    if refused is not None:
+        refused.seconds = time.perf_counter() - t0
+        return refused
     result = Result(NAME, values[graph.output], {})
     counts = result.counts
     counts.passes = 0

@@ -46,7 +46,7 @@ from ..graph import Graph
 from ..primitives import OPS
 from ..result import (DOMAIN, IMPRECISE, NONDIFFERENTIABLE, OK, Counts, NumericDetails,
                       Result)
-from .common import finish, start
+from .common import finish, over_sweep_budget, start
 
 NAME = "numeric"
 EPS = sys.float_info.epsilon
@@ -122,6 +122,10 @@ def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
         return failed
     values = fw.values
     f0 = values[graph.output]
+    refused = over_sweep_budget(NAME, graph, f0, wrt, 4, limits)
+    if refused is not None:
+        refused.seconds = time.perf_counter() - t0
+        return refused
     details = NumericDetails()
     result = Result(NAME, f0, {}, counts=Counts(passes=0), numeric=details)
     counts = result.counts
