@@ -12,10 +12,9 @@ import time
 from typing import Mapping
 
 from ..cotangent import sweep
-from ..forward import Forward, values_and_dependence
 from ..graph import Graph
 from ..result import Result
-from .common import derivative_failure, finish, start
+from .common import derivative_failure, finish, start_fused
 
 NAME = "backprop"
 
@@ -23,17 +22,11 @@ NAME = "backprop"
 def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
                   limits: object = None) -> Result:
     t0 = time.perf_counter()
-    fused = values_and_dependence(graph, point, wrt)
-    if fused is not None:
-        values, dep, kinks = fused
-        fw = Forward(values, [], graph.output, kinks=kinks)   # liveness not needed here
-    else:   # trouble somewhere: the careful forward pass says where, exactly
-        fw, failed = start(NAME, graph, point, wrt)
-        if failed:
-            failed.seconds = time.perf_counter() - t0
-            return failed
-        values = fw.values
-        dep = graph.depends_bytes(wrt)
+    fw, dep, failed = start_fused(NAME, graph, point, wrt)
+    if failed:
+        failed.seconds = time.perf_counter() - t0
+        return failed
+    values = fw.values
     result = Result(NAME, values[graph.output], {})
     s = sweep(graph, values, dep)
     if s.failed is not None:

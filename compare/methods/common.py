@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Mapping, Optional
 
-from ..forward import Forward, forward
+from ..forward import Forward, forward, values_and_dependence
 from ..graph import Graph
 from ..primitives import OPS
 from ..result import DOMAIN, NONDIFFERENTIABLE, NONFINITE, OK, OVER_BUDGET, OVERFLOW, Result
@@ -21,6 +21,20 @@ def start(method: str, graph: Graph, point: Mapping[str, float],
         return fw, Result(method, None, {v: None for v in wrt}, status=fw.status,
                           note=fw.message, node=node)
     return fw, None
+
+
+def start_fused(method: str, graph: Graph, point: Mapping[str, float], wrt: list[str]
+                ) -> tuple[Forward, bytearray, Optional[Result]]:
+    """`start` by the fast road when nothing is off: one fused loop gives the values, which
+    nodes depend on `wrt`, and the kinks (forward.values_and_dependence); otherwise the careful
+    pass, which says exactly where the trouble is.  Returns (forward pass, dependence, the
+    method's failure or None)."""
+    fused = values_and_dependence(graph, point, wrt)
+    if fused is not None:
+        values, dep, kinks = fused
+        return Forward(values, [], graph.output, kinks=kinks), dep, None  # no liveness needed
+    fw, failed = start(method, graph, point, wrt)
+    return fw, (graph.depends_bytes(wrt) if failed is None else bytearray()), failed
 
 
 def local(graph: Graph, values: list[float], parent: int, position: int) -> float:

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Iterator, Mapping, Optional, Sequence
 
-from ..forward import Forward, values_and_dependence
 from ..graph import Graph
 from ..result import Result
-from ..tangent import tangents
-from .common import derivative_failure, finish, over_sweep_budget, start
+from ..tangent import Tangents, tangents
+from .common import derivative_failure, finish, over_sweep_budget, start_fused
 
 NAME = "forward"
 
@@ -28,7 +27,7 @@ NAME = "forward"
 def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
                   limits: object = None) -> Result:
     t0 = time.perf_counter()
-    fw, failed = _values(graph, point, wrt)
+    fw, _, failed = start_fused(NAME, graph, point, wrt)
     if failed is not None:
         failed.seconds = time.perf_counter() - t0
         return failed
@@ -40,12 +39,10 @@ def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
     result = Result(NAME, values[graph.output], {})
     counts = result.counts
     counts.passes = 0
-    for name in wrt:
-        node = graph.variables.get(name)
-        if node is None or not live[node]:
+    for name, t in _sweeps(graph, values, live, wrt):
+        if t is None:
             result.gradient[name] = 0.0        # not in the function: no sweep, no work
             continue
-        t = tangents(graph, values, {node: 1.0}, live, structural=True)
         counts.passes += 1
         counts.derivatives += t.edges
         counts.multiplications += t.edges
@@ -60,12 +57,16 @@ def differentiate(graph: Graph, point: Mapping[str, float], wrt: list[str],
     return finish(result, graph, fw)
 
 
-def _values(graph: Graph, point: Mapping[str, float], wrt: list[str]):
-    fused = values_and_dependence(graph, point, wrt)
-    if fused is not None:
-        values, _, kinks = fused
-        return Forward(values, [], graph.output, kinks=kinks), None
-    return start(NAME, graph, point, wrt)   # trouble: the careful pass says where
+def _sweeps(graph: Graph, values: list[float], live: Sequence[bool], wrt: list[str]
+            ) -> Iterator[tuple[str, Optional[Tangents]]]:
+    """Each variable's structural sweep, in `wrt` order; None for a variable the function does
+    not use (no sweep, no work).  The method and the handout's table both read these."""
+    for name in wrt:
+        node = graph.variables.get(name)
+        if node is None or not live[node]:
+            yield name, None
+        else:
+            yield name, tangents(graph, values, {node: 1.0}, live, structural=True)
 
 
 @dataclass
@@ -91,19 +92,17 @@ class SweepTable:
 
 def sweep_table(graph: Graph, point: Mapping[str, float], wrt: list[str]) -> SweepTable:
     """The per-sweep tangent table of a case (what a handout's forward-mode section shows)."""
-    fw, failed = _values(graph, point, wrt)
+    fw, _, failed = start_fused(NAME, graph, point, wrt)
     if failed is not None:
         return SweepTable(list(wrt), [], [], {}, note=failed.note)
     live = graph.live()
     columns: dict[str, list[float]] = {}
     reached = bytearray(len(graph))
     table = SweepTable(list(wrt), [], [], {})
-    for name in wrt:
-        node = graph.variables.get(name)
-        if node is None or not live[node]:
+    for name, t in _sweeps(graph, fw.values, live, wrt):
+        if t is None:
             table.counts[name] = (0, 0, 0)
             continue
-        t = tangents(graph, fw.values, {node: 1.0}, live, structural=True)
         table.counts[name] = (t.edges, t.edges, t.additions)
         table.swept.append(name)
         if not t.ok:
