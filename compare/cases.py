@@ -41,6 +41,15 @@ TARGET_LOSSES = ("squared_error", "binary_cross_entropy")
 DEFAULT_REL_TOL = 1e-9
 DEFAULT_ABS_TOL = 1e-12
 
+
+def close(a: Optional[float], b: Optional[float], rel_tol: float = DEFAULT_REL_TOL,
+          abs_tol: float = DEFAULT_ABS_TOL) -> bool:
+    """Agreement of two numbers at a case's tolerance; NaN, inf and missing values never
+    agree."""
+    if a is None or b is None or not (math.isfinite(a) and math.isfinite(b)):
+        return False
+    return abs(a - b) <= max(rel_tol * max(abs(a), abs(b)), abs_tol)
+
 # ASCII digits only: Python's \d and float() also accept '١' and '１', which are not numbers here.
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z", re.ASCII)
 _BOOLEANS = {"y", "yes", "n", "no", "true", "false", "on", "off"}

@@ -9,12 +9,11 @@ and a loss also gets its descent recorded (compare.descent.record) for the repor
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Sequence, Union
 
-from .cases import DEFAULT_ABS_TOL, DEFAULT_REL_TOL, Case, Library
+from .cases import DEFAULT_ABS_TOL, DEFAULT_REL_TOL, Case, Library, close
 from .counting import Shape, shape
 from .errors import GradcompareError
 from .cotangent import BackRow, sweep
@@ -31,13 +30,6 @@ if TYPE_CHECKING:
 # Statuses saying a method found the function or its derivative undefined at the point.
 FAILED_AT_POINT = (DOMAIN, OVERFLOW, NONFINITE)
 
-
-def close(a: Optional[float], b: Optional[float], rel_tol: float = DEFAULT_REL_TOL,
-          abs_tol: float = DEFAULT_ABS_TOL) -> bool:
-    """Agreement of two numbers; NaN, inf and missing values never agree."""
-    if a is None or b is None or not (math.isfinite(a) and math.isfinite(b)):
-        return False
-    return abs(a - b) <= max(rel_tol * max(abs(a), abs(b)), abs_tol)
 
 
 class Verdict(str, Enum):

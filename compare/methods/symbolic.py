@@ -25,7 +25,7 @@ from ..graph import Graph
 from ..isolation import (CRASHED, DONE, SKIPPED, TIMEOUT as DEADLINE, WorkerPool,
                          available_cores, call_with_deadline)
 from ..limits import DEFAULT_LIMITS, Limits
-from ..cases import DEFAULT_ABS_TOL, DEFAULT_REL_TOL
+from ..cases import close
 from ..result import (DOMAIN, ERROR, ILL_CONDITIONED, IMPRECISE, NONDIFFERENTIABLE, OK,
                       OVERFLOW, TIMEOUT, TOO_LARGE, Result, Status, SympyDetails)
 from ..sympy_bridge import expression_size, oversized_power, to_sympy, written_out_size
@@ -311,10 +311,8 @@ def _decimal_check(graph: Graph, wrt: list[str], point: Mapping[str, float], at_
     there = _at(graph, wrt, at_dec, cse_form, exact)
     here_vals = [found["value"], *found["gradient"].values()]
     there_vals = [there["value"], *[there["gradient"].get(v) for v in wrt]]
-    differ = there["status"] != found["status"] or any(
-        a is None or b is None or abs(a - b) > max(DEFAULT_REL_TOL * max(abs(a), abs(b)),
-                                                   DEFAULT_ABS_TOL)
-        for a, b in zip(here_vals, there_vals))
+    differ = there["status"] != found["status"] or not all(
+        close(a, b) for a, b in zip(here_vals, there_vals))
     if not differ:
         return None, None
     dx = max(abs(float((at_dec[n] - at_float[n]) / at_float[n])) for n in at_dec
